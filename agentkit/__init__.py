@@ -1,0 +1,60 @@
+"""agentkit: retrieve tools, plan a tool graph, pick a path with A*, execute on LangGraph, summarise.
+
+The public API is what ``__all__`` lists; everything else is an implementation detail.
+"""
+
+from .errors import (
+    AgentkitError,
+    ConfigError,
+    ModelError,
+    ModelSpecError,
+    PlanError,
+    RunCancelledError,
+    RunError,
+    StructuredOutputError,
+    ToolArgumentError,
+    ToolDefinitionError,
+    ToolExecutionError,
+    ToolLoadError,
+    ToolTimeoutError,
+    UnknownToolError,
+    UnsolvableError,
+)
+from .loaders import load_tools
+from .models import ChatModel, Completion, Message, Usage, load_model, parse_model_spec
+from .registry import ToolRegistry
+from .tool import Tool, ToolPrior, tool
+from .toolgraph import ToolGraph
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AgentkitError",
+    "ChatModel",
+    "Completion",
+    "ConfigError",
+    "Message",
+    "ModelError",
+    "ModelSpecError",
+    "PlanError",
+    "RunCancelledError",
+    "RunError",
+    "StructuredOutputError",
+    "Tool",
+    "ToolArgumentError",
+    "ToolDefinitionError",
+    "ToolExecutionError",
+    "ToolGraph",
+    "ToolLoadError",
+    "ToolPrior",
+    "ToolRegistry",
+    "ToolTimeoutError",
+    "UnknownToolError",
+    "UnsolvableError",
+    "Usage",
+    "load_model",
+    "load_tools",
+    "parse_model_spec",
+    "tool",
+    "__version__",
+]

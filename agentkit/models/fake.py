@@ -1,0 +1,79 @@
+"""Fake chat models for tests: scripted replies or a function. Public API, so users can test agents too."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..errors import ModelError
+from .base import Completion, Message, Usage
+
+Reply = str | dict[str, Any] | list[Any]
+
+
+def _text(reply: Reply) -> str:
+    return reply if isinstance(reply, str) else json.dumps(reply)
+
+
+class ScriptedModel:
+    """Returns the given replies in order (dicts/lists are sent as JSON); errors when they run out."""
+
+    enforces_json_schema = False
+
+    def __init__(self, replies: Sequence[Reply], *, name: str = "fake:scripted"):
+        self.name = name
+        self._replies = list(replies)
+        self.calls: list[dict[str, Any]] = []
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        json_schema: dict[str, Any] | None = None,
+        stop: list[str] | None = None,
+    ) -> Completion:
+        self.calls.append({"messages": list(messages), "json_schema": json_schema})
+        if not self._replies:
+            raise ModelError(f"{self.name}: no scripted reply left (call {len(self.calls)})")
+        text = _text(self._replies.pop(0))
+        prompt_tokens = sum(len(m.content.split()) for m in messages)
+        return Completion(
+            text=text,
+            model=self.name,
+            finish_reason="stop",
+            usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=len(text.split()), calls=1),
+        )
+
+
+class FunctionModel:
+    """Replies with ``fn(messages, json_schema)``: for fakes that depend on the prompt."""
+
+    enforces_json_schema = False
+
+    def __init__(self, fn: Callable[[list[Message], dict[str, Any] | None], Reply], *, name: str = "fake:function"):
+        self.name = name
+        self._fn = fn
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        json_schema: dict[str, Any] | None = None,
+        stop: list[str] | None = None,
+    ) -> Completion:
+        text = _text(self._fn(list(messages), json_schema))
+        prompt_tokens = sum(len(m.content.split()) for m in messages)
+        return Completion(
+            text=text,
+            model=self.name,
+            finish_reason="stop",
+            usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=len(text.split()), calls=1),
+        )
+
+
+__all__ = ["FunctionModel", "ScriptedModel"]

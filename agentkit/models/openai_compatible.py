@@ -1,0 +1,122 @@
+"""Any OpenAI-compatible chat endpoint (OpenAI, vLLM, llama.cpp's servers) via the official client."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import openai
+
+from ..errors import ConfigError, ModelError
+from .base import Completion, Message, Usage
+
+StructuredMode = Literal["auto", "json_schema", "json_object", "none"]
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+
+
+class OpenAICompatibleModel:
+    """Chat completions against ``base_url``.
+
+    Structured output: ``json_schema`` response format where the server enforces it
+    (OpenAI, vLLM); llama.cpp servers only enforce ``{"type": "json_object", "schema": ...}``,
+    so ``structured="auto"`` uses that form for local hosts. Results are always validated
+    by the caller (see ``generate_object``), which repairs once.
+
+    Retries with exponential backoff on 408/409/429/5xx and connection errors come from
+    the official client (``max_retries``). The API key is read from ``api_key_env`` and
+    is never logged or put in error messages.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        base_url: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        timeout: float = 60.0,
+        max_retries: int = 3,
+        structured: StructuredMode = "auto",
+    ):
+        base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        host = urlparse(base_url).hostname if base_url else None
+        local = host in _LOCAL_HOSTS
+        api_key = os.environ.get(api_key_env)
+        if not api_key:
+            if not local and base_url is None:
+                raise ConfigError(f"openai:{model} needs an API key in ${api_key_env} (or a local base URL: openai:{model}@http://127.0.0.1:PORT/v1)")
+            api_key = "no-key"  # local servers accept any key
+        self.model = model
+        self.base_url = base_url
+        self.name = f"openai:{model}" + (f"@{base_url}" if base_url else "")
+        if structured == "auto":
+            structured = "json_object" if local else "json_schema"
+        self.structured: StructuredMode = structured
+        self.enforces_json_schema = structured in ("json_schema", "json_object")
+        self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+
+    def _response_format(self, schema: dict[str, Any]) -> dict[str, Any] | None:
+        if self.structured == "json_schema":
+            return {"type": "json_schema", "json_schema": {"name": "result", "schema": schema}}
+        if self.structured == "json_object":
+            return {"type": "json_object", "schema": schema}
+        return None
+
+    async def complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+        json_schema: dict[str, Any] | None = None,
+        stop: list[str] | None = None,
+    ) -> Completion:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": [m.model_dump() for m in messages],
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+        }
+        if stop:
+            kwargs["stop"] = stop
+        if json_schema is not None:
+            fmt = self._response_format(json_schema)
+            if fmt is not None:
+                kwargs["response_format"] = fmt
+        started = time.perf_counter()
+        try:
+            response = await self._client.chat.completions.create(**kwargs)
+        except openai.APITimeoutError:
+            raise ModelError(f"{self.name}: request timed out") from None
+        except openai.APIConnectionError:
+            raise ModelError(f"{self.name}: cannot reach the server (is it running?)") from None
+        except openai.APIStatusError as exc:
+            raise ModelError(f"{self.name}: HTTP {exc.status_code}: {_short(exc.message)}") from None
+        latency = time.perf_counter() - started
+        if not response.choices:
+            raise ModelError(f"{self.name}: the server returned no choices")
+        choice = response.choices[0]
+        usage = response.usage
+        return Completion(
+            text=choice.message.content or "",
+            model=self.name,
+            finish_reason=choice.finish_reason,
+            usage=Usage(
+                prompt_tokens=usage.prompt_tokens if usage else 0,
+                completion_tokens=usage.completion_tokens if usage else 0,
+                latency_s=latency,
+                calls=1,
+            ),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+__all__ = ["OpenAICompatibleModel"]

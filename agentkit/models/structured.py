@@ -1,0 +1,101 @@
+"""Schema-validated objects from any chat model: constrain, parse, validate, repair once."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import jsonschema
+from pydantic import BaseModel, ValidationError
+
+from ..errors import StructuredOutputError
+from .base import ChatModel, Completion, Message, Usage, as_messages
+
+T = TypeVar("T", bound=BaseModel)
+
+REPAIR_PROMPT = (
+    "Your reply was not valid JSON for the required schema. Problems:\n{problems}\n"
+    "Reply again with only the corrected JSON object."
+)
+
+
+def schema_of(target: dict[str, Any] | type[BaseModel]) -> dict[str, Any]:
+    if isinstance(target, dict):
+        return target
+    return target.model_json_schema()
+
+
+def parse_json_object(text: str) -> Any:
+    """Parse ``text`` as JSON; fall back to the span from the first '{' to the last '}'."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        start, end = text.find("{"), text.rfind("}")
+        if start == -1 or end <= start:
+            raise
+        return json.loads(text[start : end + 1])
+
+
+def check(text: str, schema: dict[str, Any], target: dict[str, Any] | type[BaseModel]) -> tuple[Any, list[str]]:
+    """The parsed (and for pydantic targets, validated) object, or the list of problems."""
+    try:
+        data = parse_json_object(text)
+    except json.JSONDecodeError as exc:
+        return None, [f"not JSON: {exc.msg} at position {exc.pos}"]
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = [
+        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+        for e in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    ]
+    if problems:
+        return None, problems
+    if isinstance(target, type) and issubclass(target, BaseModel):
+        try:
+            return target.model_validate(data), []
+        except ValidationError as exc:
+            return None, [f"{'.'.join(map(str, e['loc'])) or '<root>'}: {e['msg']}" for e in exc.errors()]
+    return data, []
+
+
+async def generate_object(
+    model: ChatModel,
+    messages: Sequence[Message | dict[str, str]] | str,
+    target: dict[str, Any] | type[BaseModel],
+    *,
+    max_tokens: int = 512,
+    temperature: float = 0.0,
+    repair: bool = True,
+) -> Completion:
+    """Ask ``model`` for an object matching ``target`` (a JSON Schema or a pydantic model).
+
+    The result's ``parsed`` is the validated object (a pydantic instance for model
+    targets). One repair round shows the model its validation errors; output still
+    invalid after that raises :class:`StructuredOutputError` with every problem.
+    """
+    schema = schema_of(target)
+    history = as_messages(messages)
+    usage = Usage()
+    rounds = 2 if repair else 1
+    completion: Completion | None = None
+    problems: list[str] = []
+    for _ in range(rounds):
+        completion = await model.complete(history, max_tokens=max_tokens, temperature=temperature, json_schema=schema)
+        usage = usage + completion.usage
+        parsed, problems = check(completion.text, schema, target)
+        if not problems:
+            return completion.model_copy(update={"parsed": parsed, "usage": usage})
+        history = [
+            *history,
+            Message(role="assistant", content=completion.text),
+            Message(role="user", content=REPAIR_PROMPT.format(problems="\n".join(f"- {p}" for p in problems))),
+        ]
+    assert completion is not None
+    raise StructuredOutputError(
+        f"{model.name}: output does not match the schema after {rounds} attempt(s): " + "; ".join(problems[:5]),
+        raw=completion.text,
+        problems=problems,
+    )
+
+
+__all__ = ["generate_object", "parse_json_object", "schema_of"]
