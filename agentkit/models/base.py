@@ -61,7 +61,7 @@ class ChatModel(Protocol):
 
     async def complete(
         self,
-        messages: Sequence[Message],
+        messages: Sequence[Message | dict[str, str]],
         *,
         max_tokens: int = 512,
         temperature: float = 0.0,

@@ -28,7 +28,7 @@ class ScriptedModel:
 
     async def complete(
         self,
-        messages: Sequence[Message],
+        messages: Sequence[Message | dict[str, str]],
         *,
         max_tokens: int = 512,
         temperature: float = 0.0,
@@ -59,7 +59,7 @@ class FunctionModel:
 
     async def complete(
         self,
-        messages: Sequence[Message],
+        messages: Sequence[Message | dict[str, str]],
         *,
         max_tokens: int = 512,
         temperature: float = 0.0,

@@ -26,7 +26,7 @@ import llama_cpp
 from llama_cpp import LogitsProcessorList
 
 from ..errors import ConfigError, ModelError
-from .base import Completion, Message, Usage, merge_system_messages
+from .base import Completion, Message, Usage, as_messages, merge_system_messages
 from .grammar import TopKGrammarProcessor, schema_to_gbnf
 
 log = logging.getLogger("agentkit.models.llamacpp")
@@ -170,14 +170,15 @@ class LlamaCppModel:
 
     async def complete(
         self,
-        messages: Sequence[Message],
+        messages: Sequence[Message | dict[str, str]],
         *,
         max_tokens: int = 512,
         temperature: float = 0.0,
         json_schema: dict[str, Any] | None = None,
         stop: list[str] | None = None,
     ) -> Completion:
-        msgs = merge_system_messages(messages) if self.merge_system else list(messages)
+        msgs = as_messages(messages)
+        msgs = merge_system_messages(msgs) if self.merge_system else msgs
         payload = [m.model_dump() for m in msgs]
         started = time.perf_counter()
         if json_schema is not None:

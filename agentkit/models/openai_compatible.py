@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import openai
 
 from ..errors import ConfigError, ModelError
-from .base import Completion, Message, Usage
+from .base import Completion, Message, Usage, as_messages
 
 StructuredMode = Literal["auto", "json_schema", "json_object", "none"]
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
@@ -66,7 +66,7 @@ class OpenAICompatibleModel:
 
     async def complete(
         self,
-        messages: Sequence[Message],
+        messages: Sequence[Message | dict[str, str]],
         *,
         max_tokens: int = 512,
         temperature: float = 0.0,
@@ -75,7 +75,7 @@ class OpenAICompatibleModel:
     ) -> Completion:
         kwargs: dict[str, Any] = {
             "model": self.model,
-            "messages": [m.model_dump() for m in messages],
+            "messages": [m.model_dump() for m in as_messages(messages)],
             "max_tokens": max_tokens,
             "temperature": temperature,
         }

@@ -1,0 +1,95 @@
+"""Helpers for testing agents: fake models and a real local OpenAI-compatible server.
+
+``serve_llamacpp()`` starts ``python -m llama_cpp.server`` on 127.0.0.1 with a GGUF
+(the default Gemma by default), waits until it answers, and always stops it by PID,
+because a server whose port bind fails keeps running and a SIGTERM during generation
+can be ignored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import ConfigError
+from .models.fake import FunctionModel, ScriptedModel
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/models", timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def serve_llamacpp(
+    model_path: str | Path | None = None,
+    *,
+    port: int | None = None,
+    n_ctx: int = 4096,
+    n_threads: int = 2,
+    chat_format: str = "gemma",
+    startup_timeout: float = 60.0,
+) -> Iterator[str]:
+    """Run llama-cpp-python's OpenAI-compatible server; yield its base URL (``http://127.0.0.1:P/v1``)."""
+    if model_path is None:
+        from .models.llamacpp import default_gguf_path
+
+        model_path = default_gguf_path()
+    port = port or free_port()
+    url = f"http://127.0.0.1:{port}/v1"
+    cmd = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(model_path), "--host", "127.0.0.1", "--port", str(port),
+        "--n_threads", str(n_threads), "--n_ctx", str(n_ctx), "--chat_format", chat_format,
+    ]  # fmt: skip
+    # The server logs a lot: a file, not a pipe, so a full pipe buffer can never block it.
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while not _ready(url):
+            if proc.poll() is not None:
+                log.seek(0)
+                err = log.read().decode(errors="replace")[-800:]
+                raise ConfigError(f"llama_cpp.server exited with code {proc.returncode}: {err}")
+            if time.monotonic() > deadline:
+                raise ConfigError(f"llama_cpp.server did not answer on {url} within {startup_timeout:g}s")
+            time.sleep(0.25)
+        yield url
+    finally:
+        _stop(proc)
+        log.close()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+__all__ = ["FunctionModel", "ScriptedModel", "free_port", "serve_llamacpp"]

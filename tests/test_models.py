@@ -1,0 +1,93 @@
+"""Model specs, structured output with validation and repair, and the fakes."""
+
+import pytest
+
+from agentkit import ModelSpecError, StructuredOutputError
+from agentkit.models import ScriptedModel, generate_object, load_model, merge_system_messages, parse_model_spec
+from agentkit.models.base import Message
+
+SCHEMA = {
+    "type": "object",
+    "properties": {"city": {"type": "string", "maxLength": 20}},
+    "required": ["city"],
+    "additionalProperties": False,
+}
+
+
+@pytest.mark.parametrize(
+    ("spec", "backend", "model", "url"),
+    [
+        ("llamacpp:default", "llamacpp", "default", None),
+        ("llamacpp:/models/x.gguf", "llamacpp", "/models/x.gguf", None),
+        ("openai:gpt-4o-mini", "openai", "gpt-4o-mini", None),
+        ("openai:local@http://127.0.0.1:8011/v1", "openai", "local", "http://127.0.0.1:8011/v1"),
+    ],
+)
+def test_accepted_spec_forms(spec, backend, model, url):
+    parsed = parse_model_spec(spec)
+    assert (parsed.backend, parsed.model, parsed.base_url) == (backend, model, url)
+    assert str(parsed) == spec
+
+
+@pytest.mark.parametrize("spec", ["gpt-4", "llamacpp:model.bin", "openai:", "openai:x@ftp://h", "vertex:gemini"])
+def test_bad_spec_lists_the_accepted_forms(spec):
+    with pytest.raises(ModelSpecError) as info:
+        parse_model_spec(spec)
+    assert "llamacpp:default" in str(info.value) and "openai:MODEL@http://HOST:PORT/v1" in str(info.value)
+
+
+def test_missing_gguf_is_a_config_error(tmp_path):
+    from agentkit import ConfigError
+
+    with pytest.raises(ConfigError, match="not found"):
+        load_model(f"llamacpp:{tmp_path}/missing.gguf")
+
+
+def test_system_messages_fold_into_the_first_user_turn():
+    merged = merge_system_messages([Message(role="system", content="Be brief."), Message(role="user", content="Hi")])
+    assert [m.model_dump() for m in merged] == [{"role": "user", "content": "Be brief.\n\nHi"}]
+
+
+async def test_valid_output_is_parsed():
+    model = ScriptedModel([{"city": "Paris"}])
+    result = await generate_object(model, "where?", SCHEMA)
+    assert result.parsed == {"city": "Paris"}
+
+
+async def test_one_repair_round_shows_the_errors():
+    model = ScriptedModel(['{"town": "Paris"}', {"city": "Paris"}])
+    result = await generate_object(model, "where?", SCHEMA)
+    assert result.parsed == {"city": "Paris"}
+    repair_prompt = model.calls[1]["messages"][-1].content
+    assert "'city' is a required property" in repair_prompt
+    assert result.usage.calls == 2
+
+
+async def test_still_invalid_after_repair_raises_with_all_problems():
+    model = ScriptedModel(["not json", '{"city": 5}'])
+    with pytest.raises(StructuredOutputError) as info:
+        await generate_object(model, "where?", SCHEMA)
+    assert info.value.problems == ["city: 5 is not of type 'string'"]
+    assert info.value.raw == '{"city": 5}'
+
+
+async def test_json_inside_prose_is_recovered():
+    model = ScriptedModel(['Sure! {"city": "Oslo"} Hope that helps.'])
+    assert (await generate_object(model, "where?", SCHEMA)).parsed == {"city": "Oslo"}
+
+
+async def test_pydantic_targets_return_instances():
+    from pydantic import BaseModel
+
+    class Answer(BaseModel):
+        city: str
+
+    result = await generate_object(ScriptedModel([{"city": "Rome"}]), "where?", Answer)
+    assert result.parsed == Answer(city="Rome")
+
+
+def test_unconvertible_schema_fails_loudly():
+    from agentkit.models.grammar import GrammarConversionError, schema_to_gbnf
+
+    with pytest.raises(GrammarConversionError):
+        schema_to_gbnf({"type": "object", "properties": {"x": {"$ref": "#/definitions/missing"}}})
