@@ -1,0 +1,89 @@
+"""Events streamed while a run progresses (``async for event in agent.stream(...)``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from .models.base import Usage
+from .plan import TaskPlan
+from .result import NodeResult, RetrievedTool, RunResult, ToolPathResult
+
+
+class Retrieved(BaseModel):
+    kind: Literal["retrieved"] = "retrieved"
+    tools: list[RetrievedTool]
+
+
+class Planned(BaseModel):
+    kind: Literal["planned"] = "planned"
+    plan: TaskPlan
+    attempts: int = 1
+
+
+class PathChosen(BaseModel):
+    kind: Literal["path_chosen"] = "path_chosen"
+    path: ToolPathResult
+
+
+class NodeStarted(BaseModel):
+    kind: Literal["node_started"] = "node_started"
+    index: int
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class NodeFinished(BaseModel):
+    kind: Literal["node_finished"] = "node_finished"
+    result: NodeResult
+
+
+class NodeFailed(BaseModel):
+    """A tool attempt failed; ``next_tool`` is the recovery the search chose (None: none left)."""
+
+    kind: Literal["node_failed"] = "node_failed"
+    index: int
+    tool: str
+    error: str
+    next_tool: str | None = None
+
+
+class ApprovalRequested(BaseModel):
+    kind: Literal["approval_requested"] = "approval_requested"
+    index: int
+    tool: str
+    arguments: dict[str, Any]
+
+
+class ModelCalled(BaseModel):
+    """One role's model call finished: its token and latency usage."""
+
+    kind: Literal["model_called"] = "model_called"
+    role: str
+    model: str
+    usage: Usage
+
+
+class Finished(BaseModel):
+    kind: Literal["finished"] = "finished"
+    result: RunResult
+
+
+Event = Annotated[
+    Retrieved | Planned | PathChosen | NodeStarted | NodeFinished | NodeFailed | ApprovalRequested | ModelCalled | Finished,
+    Field(discriminator="kind"),
+]
+
+__all__ = [
+    "ApprovalRequested",
+    "Event",
+    "Finished",
+    "ModelCalled",
+    "NodeFailed",
+    "NodeFinished",
+    "NodeStarted",
+    "PathChosen",
+    "Planned",
+    "Retrieved",
+]

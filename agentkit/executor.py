@@ -1,0 +1,192 @@
+"""Runs one plan node: resolve references, fill arguments, approve, call with timeout and retry, recover.
+
+Recovery is the A* search's: a failed tool updates its cost/quality for that
+subtask, the :class:`~agentkit.search.PathSearch` re-plans the unfinished part, and
+the node tries the next-best tool (arguments re-filled by the caller for it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .errors import (
+    StructuredOutputError,
+    ToolArgumentError,
+    ToolExecutionError,
+    ToolTimeoutError,
+    UnknownToolError,
+    UnsolvableError,
+)
+from .models import Usage
+from .plan import NODE_REF, TaskPlan
+from .planning import coerce_value
+from .registry import ToolRegistry
+from .result import NodeResult, NodeStatus
+from .roles import Caller, short
+from .search import PathSearch
+from .tool import Tool
+
+
+class ExecutionPolicy(BaseModel):
+    """How nodes run: parallelism, per-node timeout and retries of the same tool."""
+
+    max_concurrency: int = Field(default=4, ge=1)
+    node_timeout: float = Field(default=60.0, gt=0)
+    retries: int = Field(default=1, ge=0, description="extra attempts of the same tool before switching")
+    retry_backoff: float = Field(default=0.2, ge=0)
+
+
+def resolve_references(value: Any, outputs: dict[int, Any]) -> Any:
+    """Replace ``<node-j>`` with node j's output: the object itself when the value is only the reference."""
+    if isinstance(value, str):
+        whole = NODE_REF.fullmatch(value.strip())
+        if whole and int(whole.group(1)) in outputs:
+            return outputs[int(whole.group(1))]
+        return NODE_REF.sub(lambda m: short(outputs.get(int(m.group(1)), m.group(0)), 500), value)
+    if isinstance(value, dict):
+        return {k: resolve_references(v, outputs) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_references(v, outputs) for v in value]
+    return value
+
+
+def _coerce(tool: Tool, args: dict[str, Any]) -> dict[str, Any]:
+    props = tool.parameters.get("properties", {})
+    return {k: coerce_value(v, props.get(k, {})) for k, v in args.items()}
+
+
+class NodeRunner:
+    """Executes nodes of one plan, sharing the run's PathSearch between them."""
+
+    def __init__(
+        self,
+        *,
+        plan: TaskPlan,
+        request: str,
+        registry: ToolRegistry,
+        search: PathSearch,
+        caller: Caller | None,
+        policy: ExecutionPolicy,
+        emit: Callable[[Any], None],
+        approve: Callable[[dict[str, Any]], Any],
+    ):
+        self.plan = plan
+        self.request = request
+        self.registry = registry
+        self.search = search
+        self.caller = caller
+        self.policy = policy
+        self.emit = emit
+        self.approve = approve
+        self.caller_usage = Usage()
+        self._semaphore = asyncio.Semaphore(policy.max_concurrency)
+
+    async def run(self, index: int, upstream: dict[int, Any]) -> NodeResult:
+        from .events import NodeFailed, NodeStarted
+
+        planned = self.plan.task_nodes[index]
+        step = self.plan.task_steps[index] if index < len(self.plan.task_steps) else planned.task
+        attempts: list[str] = []
+        sid = str(index)
+        async with self._semaphore:
+            while True:
+                try:
+                    tool_name = self.search.best().assignments[sid].tool
+                except UnsolvableError as exc:
+                    last = attempts[-1] if attempts else planned.task
+                    return NodeResult(
+                        index=index, tool=last, status=NodeStatus.FAILED, attempts=attempts,
+                        error=getattr(self, "_last_error", str(exc)), error_type=getattr(self, "_last_type", "UnsolvableError"),
+                    )  # fmt: skip
+                attempts.append(tool_name)
+                tool = self.registry.get(tool_name)
+                started = time.perf_counter()
+                try:
+                    args = await self._arguments(tool, planned.task, planned.arguments, upstream, step)
+                    if tool.needs_approval:
+                        decision = self.approve({"index": index, "tool": tool.name, "arguments": args})
+                        if not _approved(decision):
+                            return NodeResult(
+                                index=index, tool=tool.name, arguments=args, status=NodeStatus.REJECTED,
+                                attempts=attempts, error="the call was not approved", error_type="Rejected",
+                            )  # fmt: skip
+                    self.emit(NodeStarted(index=index, tool=tool.name, arguments=_jsonable(args)))
+                    output = await self._call(tool, args)
+                except (ToolExecutionError, ToolTimeoutError, ToolArgumentError, UnknownToolError, StructuredOutputError) as exc:
+                    latency = time.perf_counter() - started
+                    self._last_error, self._last_type = str(exc), type(exc).__name__
+                    kind = "invalid" if isinstance(exc, ToolArgumentError | StructuredOutputError) else exc
+                    self.search.report_failure(sid, tool.name, kind, latency=latency)
+                    try:
+                        next_tool: str | None = self.search.best().assignments[sid].tool
+                    except UnsolvableError:
+                        next_tool = None
+                    self.emit(NodeFailed(index=index, tool=tool.name, error=str(exc), next_tool=next_tool))
+                    if next_tool is None:
+                        return NodeResult(
+                            index=index, tool=tool.name, status=NodeStatus.FAILED, attempts=attempts,
+                            error=str(exc), error_type=type(exc).__name__, latency_s=latency,
+                        )  # fmt: skip
+                    continue
+                latency = time.perf_counter() - started
+                self.search.report_success(sid, tool.name, latency=latency)
+                return NodeResult(
+                    index=index, tool=tool.name, arguments=_jsonable(args), status=NodeStatus.OK,
+                    output=output, attempts=attempts, latency_s=latency, simulated=tool.simulated,
+                )  # fmt: skip
+
+    async def _arguments(
+        self, tool: Tool, planned_tool: str, planned: dict[str, Any], upstream: dict[int, Any], step: str
+    ) -> dict[str, Any]:
+        """Planned arguments when they fit the tool; otherwise the caller fills them (once)."""
+        resolved = resolve_references(planned, upstream) if tool.name == planned_tool else {}
+        problems: str | None = None
+        if tool.name == planned_tool:
+            try:
+                return tool.validate_arguments(_coerce(tool, resolved))
+            except ToolArgumentError as exc:
+                if self.caller is None:
+                    raise
+                problems = str(exc)
+        if self.caller is None:
+            return tool.validate_arguments(_coerce(tool, resolved))
+        named = {f"<node-{j}> ({self.plan.task_nodes[j].task})": v for j, v in upstream.items()}
+        args, usage = await self.caller.call_arguments(
+            tool, request=self.request, step=step, planned=planned, upstream=named, problems=problems
+        )
+        self.caller_usage = self.caller_usage + usage
+        return tool.validate_arguments(resolve_references(args, upstream))
+
+    async def _call(self, tool: Tool, args: dict[str, Any]) -> Any:
+        timeout = tool.timeout or self.policy.node_timeout
+        for attempt in range(self.policy.retries + 1):
+            try:
+                return await asyncio.wait_for(tool.acall(args), timeout)
+            except TimeoutError:
+                error: Exception = ToolTimeoutError(tool.name, timeout)
+            except (ToolArgumentError, asyncio.CancelledError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - any tool exception becomes a typed error
+                error = ToolExecutionError(tool.name, exc)
+            if attempt < self.policy.retries:
+                await asyncio.sleep(self.policy.retry_backoff * (2**attempt))
+        raise error
+
+
+def _approved(decision: Any) -> bool:
+    if isinstance(decision, dict):
+        return bool(decision.get("approve", decision.get("approved", False)))
+    return bool(decision)
+
+
+def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, str | int | float | bool | type(None) | list | dict) else short(v) for k, v in args.items()}
+
+
+
+__all__ = ["ExecutionPolicy", "NodeRunner", "resolve_references"]

@@ -1,0 +1,184 @@
+"""From model JSON to a validated TaskPlan: the bounded plan schema, conversion, validation.
+
+The schema is what makes a small model usable: tool names are an enum of the
+retrieved tools (plus ``"none"`` for a step no tool can do), each tool's arguments are
+its own parameter names, and every array and string is bounded so decoding always ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jsonschema
+import networkx as nx
+
+from .plan import NODE_REF, TaskLink, TaskNode, TaskPlan, references_in
+from .registry import ToolRegistry
+from .tool import Tool
+from .toolgraph import ToolGraph
+
+NO_TOOL = "none"
+
+
+def _argument_schema(t: Tool, max_chars: int) -> dict[str, Any]:
+    props = {name: {"type": "string", "maxLength": max_chars} for name in t.parameter_names}
+    return {
+        "type": "object",
+        "properties": props,
+        "required": [r for r in t.required if r in props],
+        "additionalProperties": False,
+    }
+
+
+def plan_schema(tools: Sequence[Tool], *, max_nodes: int = 5, max_chars: int = 80) -> dict[str, Any]:
+    """A bounded JSON Schema for a plan over ``tools`` (TaskBench's keys and order)."""
+    names = [t.name for t in tools]
+    node_variants: list[dict[str, Any]] = [
+        {
+            "type": "object",
+            "properties": {"task": {"const": t.name}, "arguments": _argument_schema(t, max_chars)},
+            "required": ["task", "arguments"],
+            "additionalProperties": False,
+        }
+        for t in tools
+    ]
+    node_variants.append(
+        {
+            "type": "object",
+            "properties": {"task": {"const": NO_TOOL}, "arguments": {"type": "object", "maxProperties": 0}},
+            "required": ["task", "arguments"],
+            "additionalProperties": False,
+        }
+    )
+    link_names = {"enum": names} if names else {"type": "string", "maxLength": 1}
+    return {
+        "type": "object",
+        "properties": {
+            "task_steps": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": max_chars},
+                "minItems": 1,
+                "maxItems": max_nodes,
+            },
+            "task_nodes": {"type": "array", "items": {"anyOf": node_variants}, "minItems": 1, "maxItems": max_nodes},
+            "task_links": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"source": link_names, "target": link_names},
+                    "required": ["source", "target"],
+                    "additionalProperties": False,
+                },
+                "maxItems": max_nodes,
+            },
+        },
+        "required": ["task_steps", "task_nodes", "task_links"],
+        "additionalProperties": False,
+    }
+
+
+def to_task_plan(raw: dict[str, Any]) -> tuple[TaskPlan, list[str]]:
+    """Convert TaskBench-style JSON (links by tool name) into a TaskPlan (links by position)."""
+    problems: list[str] = []
+    nodes: list[TaskNode] = []
+    for i, node in enumerate(raw.get("task_nodes") or []):
+        if not isinstance(node, dict) or not isinstance(node.get("task"), str):
+            problems.append(f"node {i}: expected an object with a string 'task'")
+            continue
+        args = node.get("arguments") or {}
+        if isinstance(args, list):  # TaskBench lists: [{"name", "value"}] or bare values
+            if all(isinstance(a, dict) and "name" in a for a in args):
+                args = {a["name"]: a.get("value") for a in args}
+            else:
+                args = {f"arg{j}": v for j, v in enumerate(args)}
+        if not isinstance(args, dict):
+            problems.append(f"node {i} ({node['task']}): arguments must be an object")
+            args = {}
+        nodes.append(TaskNode(task=node["task"], arguments=args))
+    links: list[TaskLink] = []
+    for link in raw.get("task_links") or []:
+        source, target = link.get("source"), link.get("target")
+        src = next((i for i, n in enumerate(nodes) if n.task == source), None)
+        tgt = next((i for i, n in enumerate(nodes) if n.task == target and (src is None or i > src)), None)
+        if src is None or tgt is None:
+            problems.append(f"link {source!r} -> {target!r} names a tool that is not a node of the plan")
+            continue
+        links.append(TaskLink(source=src, target=tgt))
+    steps = [str(s) for s in raw.get("task_steps") or []]
+    return TaskPlan(task_steps=steps, task_nodes=nodes, task_links=links), problems
+
+
+def coerce_value(value: Any, schema: dict[str, Any]) -> Any:
+    """Turn a model's string into the parameter's JSON type where that is unambiguous."""
+    if not isinstance(value, str):
+        return value
+    kind = schema.get("type")
+    text = value.strip()
+    try:
+        if kind == "integer":
+            return int(text.replace(",", ""))
+        if kind == "number":
+            return float(text.replace(",", ""))
+    except ValueError:
+        return value
+    if kind == "boolean" and text.lower() in ("true", "false", "yes", "no"):
+        return text.lower() in ("true", "yes")
+    return value
+
+
+def is_reference(value: Any) -> bool:
+    return isinstance(value, str) and bool(NODE_REF.fullmatch(value.strip()))
+
+
+def validate_plan(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph | None = None) -> list[str]:
+    """Every problem with ``plan``: unknown tools, bad references, cycles, arguments, resource types."""
+    problems: list[str] = []
+    n = len(plan.task_nodes)
+    if n == 0:
+        return ["the plan has no task nodes"]
+    for i, node in enumerate(plan.task_nodes):
+        if node.task == NO_TOOL:
+            continue
+        if node.task not in registry:
+            problems.append(f"node {i}: unknown tool {node.task!r}")
+            continue
+        tool = registry.get(node.task)
+        props = tool.parameters.get("properties", {})
+        for name in node.arguments:
+            if props and name not in props:
+                problems.append(f"node {i} ({tool.name}): unknown argument {name!r} (expected one of {sorted(props)})")
+        for name in tool.required:
+            if name not in node.arguments:
+                problems.append(f"node {i} ({tool.name}): missing required argument {name!r}")
+        for name, value in node.arguments.items():
+            refs = references_in(value)
+            for ref in refs:
+                if ref == i:
+                    problems.append(f"node {i} ({tool.name}): argument {name!r} references the node itself")
+                elif not 0 <= ref < n:
+                    problems.append(f"node {i} ({tool.name}): argument {name!r} references <node-{ref}>, which does not exist")
+                elif graph is not None and plan.task_nodes[ref].task in registry:
+                    source = registry.get(plan.task_nodes[ref].task)
+                    if source.output_types and tool.input_types and not graph.can_feed(source.name, tool.name):
+                        problems.append(
+                            f"node {i} ({tool.name}) takes {tool.input_types} but <node-{ref}> ({source.name}) "
+                            f"outputs {source.output_types}"
+                        )
+            if name in props and not is_reference(value) and not refs:
+                try:
+                    jsonschema.validate(coerce_value(value, props[name]), props[name])
+                except jsonschema.ValidationError as exc:
+                    problems.append(f"node {i} ({tool.name}): argument {name!r}: {exc.message}")
+    for link in plan.task_links:
+        if not (0 <= link.source < n and 0 <= link.target < n):
+            problems.append(f"link {link.source} -> {link.target} points outside the plan")
+    graph_ = plan.to_networkx()
+    if not nx.is_directed_acyclic_graph(graph_):
+        cycle = nx.find_cycle(graph_)
+        path = " -> ".join(f"node {a} ({plan.task_nodes[a].task})" for a, _ in cycle)
+        problems.append(f"the plan has a cycle: {path} -> node {cycle[0][0]}")
+    return problems
+
+
+__all__ = ["NO_TOOL", "coerce_value", "is_reference", "plan_schema", "to_task_plan", "validate_plan"]

@@ -1,0 +1,93 @@
+"""Typed results of a run: one object per stage."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from .models.base import Usage
+from .plan import TaskPlan
+
+
+class NodeStatus(StrEnum):
+    OK = "ok"
+    FAILED = "failed"
+    REJECTED = "rejected"  # approval refused
+    SKIPPED = "skipped"  # an upstream node failed
+    UNSOLVABLE = "unsolvable"
+
+
+class RunStatus(StrEnum):
+    OK = "ok"
+    PARTIAL = "partial"  # some nodes failed or were skipped
+    UNSOLVABLE = "unsolvable"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # waiting for an approval
+
+
+class RetrievedTool(BaseModel):
+    name: str
+    score: float
+    lexical_rank: int | None = None
+    dense_rank: int | None = None
+
+
+class PathStep(BaseModel):
+    """The tool chosen for one plan node, with its cost and quality."""
+
+    node: int
+    planned_tool: str
+    tool: str
+    cost: float
+    quality: float
+
+
+class ToolPathResult(BaseModel):
+    steps: list[PathStep] = Field(default_factory=list)
+    total_cost: float = 0.0
+    total_quality: float = 1.0
+    score: float = 0.0
+    alpha: float = 0.5
+    replans: int = 0
+
+
+class NodeResult(BaseModel):
+    index: int
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    status: NodeStatus
+    output: Any = None
+    error: str | None = None
+    error_type: str | None = None
+    attempts: list[str] = Field(default_factory=list)  # tools tried, in order
+    latency_s: float = 0.0
+    simulated: bool = False
+
+
+class RunResult(BaseModel):
+    """Everything a run produced; partial results stay here when something fails."""
+
+    request: str
+    status: RunStatus
+    retrieved: list[RetrievedTool] = Field(default_factory=list)
+    plan: TaskPlan | None = None
+    path: ToolPathResult | None = None
+    nodes: list[NodeResult] = Field(default_factory=list)
+    answer: str = ""
+    unsolvable: str | None = None
+    error: str | None = None
+    usage: dict[str, Usage] = Field(default_factory=dict)
+    thread_id: str | None = None
+    pending_approval: dict[str, Any] | None = None
+
+    @property
+    def total_usage(self) -> Usage:
+        total = Usage()
+        for u in self.usage.values():
+            total = total + u
+        return total
+
+
+__all__ = ["NodeResult", "NodeStatus", "PathStep", "RetrievedTool", "RunResult", "RunStatus", "ToolPathResult"]

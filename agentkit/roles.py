@@ -1,0 +1,94 @@
+"""The caller and summarizer roles, each bound to its own model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .models import ChatModel, Message, Usage, generate_object
+from .planning import coerce_value
+from .prompting import render
+from .result import NodeResult
+from .tool import Tool
+
+
+def _bounded(schema: dict[str, Any], max_chars: int) -> dict[str, Any]:
+    """The tool's parameter schema with strings bounded (and no unbounded arrays) for small models."""
+    props: dict[str, Any] = {}
+    for name, prop in schema.get("properties", {}).items():
+        prop = dict(prop)
+        if prop.get("type") == "string" and "enum" not in prop:
+            prop["maxLength"] = min(prop.get("maxLength", max_chars), max_chars)
+        if prop.get("type") == "array":
+            prop.setdefault("maxItems", 8)
+        props[name] = prop
+    return {
+        "type": "object",
+        "properties": props,
+        "required": [r for r in schema.get("required", []) if r in props],
+        "additionalProperties": False,
+    }
+
+
+def short(value: Any, limit: int = 300) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class Caller:
+    """Fills exact arguments for one node from the tool's docs, the request and upstream outputs (alpha-UMi's caller)."""
+
+    def __init__(self, model: ChatModel, *, max_chars: int = 120, max_tokens: int = 200):
+        self.model = model
+        self.max_chars = max_chars
+        self.max_tokens = max_tokens
+
+    async def call_arguments(
+        self,
+        tool: Tool,
+        *,
+        request: str,
+        step: str,
+        planned: dict[str, Any],
+        upstream: dict[str, Any],
+        problems: str | None = None,
+    ) -> tuple[dict[str, Any], Usage]:
+        prompt = render(
+            "caller",
+            tool=tool,
+            request=request,
+            step=step,
+            planned=json.dumps(planned, default=str) if planned else "",
+            upstream={k: short(v, 200) for k, v in upstream.items()},
+            problems=problems or "",
+        )
+        result = await generate_object(
+            self.model, [Message(role="user", content=prompt)], _bounded(tool.parameters, self.max_chars), max_tokens=self.max_tokens
+        )
+        props = tool.parameters.get("properties", {})
+        args = {k: coerce_value(v, props.get(k, {})) for k, v in result.parsed.items()}
+        return args, result.usage
+
+
+class Summarizer:
+    """Writes the final answer from the node results."""
+
+    def __init__(self, model: ChatModel, *, max_tokens: int = 160):
+        self.model = model
+        self.max_tokens = max_tokens
+
+    async def summarize(self, request: str, results: list[NodeResult], unsolvable: str | None) -> tuple[str, Usage]:
+        prompt = render(
+            "summarize",
+            request=request,
+            results=[
+                {"index": r.index, "tool": r.tool, "status": r.status.value, "output": short(r.output), "error": r.error}
+                for r in results
+            ],
+            unsolvable=unsolvable or "",
+        )
+        completion = await self.model.complete([Message(role="user", content=prompt)], max_tokens=self.max_tokens)
+        return completion.text.strip(), completion.usage
+
+
+__all__ = ["Caller", "Summarizer"]

@@ -1,0 +1,110 @@
+"""What a planner is, and the shared constrained-decode / validate / repair-once loop."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agentkit.errors import PlanError, StructuredOutputError
+from agentkit.models import ChatModel, Message, Usage, generate_object
+from agentkit.plan import TaskPlan
+from agentkit.planning import plan_schema, to_task_plan, validate_plan
+from agentkit.prompting import render
+from agentkit.registry import ToolRegistry
+from agentkit.tool import Tool
+from agentkit.toolgraph import ToolGraph
+
+
+class Turn(BaseModel):
+    """An earlier request and its answer, as context for later turns."""
+
+    request: str
+    answer: str
+
+
+class PlanResult(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    plan: TaskPlan
+    usage: Usage = Field(default_factory=Usage)
+    attempts: int = 1
+    raw: list[str] = Field(default_factory=list)
+
+
+class Planner(Protocol):
+    """Decomposes a request into a TaskPlan over the given tools."""
+
+    name: str
+
+    async def plan(
+        self,
+        request: str,
+        tools: Sequence[Tool],
+        *,
+        model: ChatModel,
+        registry: ToolRegistry,
+        graph: ToolGraph | None = None,
+        history: Sequence[Turn] = (),
+    ) -> PlanResult: ...
+
+
+class TemplatePlanner:
+    """A planner defined by its prompt template: constrained decode, validate, repair once."""
+
+    name = "template"
+    template = ""
+
+    def __init__(self, *, max_nodes: int = 5, max_chars: int = 80, max_tokens: int = 400):
+        self.max_nodes = max_nodes
+        self.max_chars = max_chars
+        self.max_tokens = max_tokens
+
+    def prompt(self, request: str, tools: Sequence[Tool], history: Sequence[Turn]) -> str:
+        return render(self.template, request=request, tools=list(tools), history=list(history))
+
+    async def plan(
+        self,
+        request: str,
+        tools: Sequence[Tool],
+        *,
+        model: ChatModel,
+        registry: ToolRegistry,
+        graph: ToolGraph | None = None,
+        history: Sequence[Turn] = (),
+    ) -> PlanResult:
+        schema = plan_schema(tools, max_nodes=self.max_nodes, max_chars=self.max_chars)
+        messages = [Message(role="user", content=self.prompt(request, tools, history))]
+        usage = Usage()
+        raw: list[str] = []
+        problems: list[str] = []
+        plan = TaskPlan()
+        for attempt in (1, 2):
+            try:
+                completion = await generate_object(model, messages, schema, max_tokens=self.max_tokens, repair=False)
+            except StructuredOutputError as exc:
+                raw.append(exc.raw)
+                problems = exc.problems
+                text = exc.raw
+            else:
+                usage = usage + completion.usage
+                raw.append(completion.text)
+                text = completion.text
+                plan, problems = to_task_plan(completion.parsed)
+                problems += validate_plan(plan, registry, graph)
+            if not problems:
+                return PlanResult(plan=plan, usage=usage, attempts=attempt, raw=raw)
+            messages = [
+                *messages,
+                Message(role="assistant", content=text),
+                Message(role="user", content=render("plan_repair", problems=problems)),
+            ]
+        raise PlanError(problems, partial=PlanResult(plan=plan, usage=usage, attempts=2, raw=raw))
+
+
+def describe(planner: Any) -> str:
+    return getattr(planner, "name", type(planner).__name__)
+
+
+__all__ = ["PlanResult", "Planner", "TemplatePlanner", "Turn", "describe"]
