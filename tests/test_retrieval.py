@@ -267,3 +267,12 @@ def test_saved_dense_part_without_its_embedder_degrades_to_bm25(tools: list[Tool
     HybridRetriever.build(tools, BagOfWordsEmbedder()).save(tmp_path)
     loaded = HybridRetriever.load(tmp_path, tools)  # "test-bow-64" is no built-in embedder
     assert loaded.dense is None and "test-bow-64" in (loaded.note or "")
+
+
+def test_multi_request_queries_are_also_embedded_per_sentence() -> None:
+    from agentkit.retrieval.dense import query_parts
+
+    query = "Email my boss about the delay. Then text my wife the same news!\nok"
+    # whole query first, then each sentence/line of >= 3 words ("ok" is too short)
+    assert query_parts(query) == [query, "Email my boss about the delay.", "Then text my wife the same news!"]
+    assert query_parts("What is the factorial of 7?") == ["What is the factorial of 7?"]
