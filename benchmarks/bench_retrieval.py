@@ -36,7 +36,7 @@ from agentkit.retrieval import (  # noqa: E402
     load_embedder,
     reciprocal_rank_fusion,
 )
-from agentkit.retrieval.dense import query_parts  # noqa: E402
+from agentkit.retrieval.dense import embed_query  # noqa: E402
 from agentkit.retrieval.metrics import format_table  # noqa: E402
 from agentkit.tool import Tool  # noqa: E402
 
@@ -135,7 +135,7 @@ def scale_test(tools: list[Tool], queries: list[str], embedder, n: int, md: list
         t0 = time.perf_counter()
         lex_idx, _ = bm25.rank(q, 100)
         t1 = time.perf_counter()
-        qv = embedder.embed(query_parts(q))
+        qv = embed_query(embedder, q)
         t2 = time.perf_counter()
         scores = (dense.embeddings @ qv.T).max(axis=1)
         dense_idx = np.argpartition(-scores, 100)[:100]
