@@ -164,7 +164,7 @@ class Agent:
             collected = _Collector(payload["request"] if payload else "")
             final: dict[str, Any] | None = None
             try:
-                async for mode, item in flow.astream(value, config, stream_mode=["custom", "updates"]):
+                async for mode, item in flow.astream(value, config, stream_mode=["custom", "updates"], durability="sync"):
                     if mode == "custom":
                         collected.see(item)
                         yield item

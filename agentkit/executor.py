@@ -143,18 +143,13 @@ class NodeRunner:
     async def _arguments(
         self, tool: Tool, planned_tool: str, planned: dict[str, Any], upstream: dict[int, Any], step: str
     ) -> dict[str, Any]:
-        """Planned arguments when they fit the tool; otherwise the caller fills them (once)."""
-        resolved = resolve_references(planned, upstream) if tool.name == planned_tool else {}
-        problems: str | None = None
-        if tool.name == planned_tool:
-            try:
-                return tool.validate_arguments(_coerce(tool, resolved))
-            except ToolArgumentError as exc:
-                if self.caller is None:
-                    raise
-                problems = str(exc)
-        if self.caller is None:
-            return tool.validate_arguments(_coerce(tool, resolved))
+        """The planned arguments when they fit ``tool`` (also a substitute tool); else the caller fills them."""
+        try:
+            return tool.validate_arguments(_coerce(tool, resolve_references(planned, upstream)))
+        except ToolArgumentError as exc:
+            if self.caller is None:
+                raise
+            problems = str(exc) if tool.name == planned_tool else None
         named = {f"<node-{j}> ({self.plan.task_nodes[j].task})": v for j, v in upstream.items()}
         args, usage = await self.caller.call_arguments(
             tool, request=self.request, step=step, planned=planned, upstream=named, problems=problems

@@ -1,0 +1,255 @@
+"""The Agent pipeline with fake models: stages, parallelism, recovery, approvals, checkpoints, errors."""
+
+import asyncio
+import time
+
+import pytest
+
+from agentkit import PlanError, Tool, ToolPrior, tool
+from agentkit.agent import Agent
+from agentkit.events import ApprovalRequested, Finished, NodeFailed, NodeStarted, Planned
+from agentkit.executor import ExecutionPolicy
+from agentkit.models import FunctionModel, ScriptedModel
+from agentkit.result import NodeStatus, RunStatus
+
+CALLS: list[str] = []
+
+
+@tool(input_types=["text"], output_types=["text"])
+def upper(text: str) -> str:
+    """Upper-case a text.
+
+    Args:
+        text: the text
+    """
+    CALLS.append("upper")
+    return text.upper()
+
+
+@tool(input_types=["text"], output_types=["text"])
+async def exclaim(text: str) -> str:
+    """Add an exclamation mark.
+
+    Args:
+        text: the text
+    """
+    CALLS.append("exclaim")
+    return text + "!"
+
+
+def plan(*nodes, steps=None, links=()):
+    return {
+        "task_steps": steps or [f"step {i}" for i in range(len(nodes))],
+        "task_nodes": [{"task": t, "arguments": a} for t, a in nodes],
+        "task_links": [{"source": s, "target": t} for s, t in links],
+    }
+
+
+def scripted(plan_reply, answer="done"):
+    """Planner/caller replies come from the plan (schema calls); the summary is plain text."""
+    replies = [plan_reply] if not isinstance(plan_reply, list) else list(plan_reply)
+
+    def reply(messages, schema):
+        if schema is None:
+            return answer
+        return replies.pop(0) if len(replies) > 1 else replies[0]
+
+    return FunctionModel(reply)
+
+
+@pytest.fixture(autouse=True)
+def _clear():
+    CALLS.clear()
+
+
+async def test_run_returns_typed_results_for_every_stage():
+    agent = Agent([upper, exclaim], model=scripted(plan(("upper", {"text": "hi"}), ("exclaim", {"text": "<node-0>"}))), retriever="bm25")
+    result = await agent.run("shout hi")
+    assert result.status == RunStatus.OK
+    assert [r.name for r in result.retrieved] and result.plan.task_nodes[1].task == "exclaim"
+    assert [s.tool for s in result.path.steps] == ["upper", "exclaim"]
+    assert [n.output for n in result.nodes] == ["HI", "HI!"]
+    assert result.answer == "done"
+    assert set(result.usage) == {"planner", "summarizer"}
+
+
+def test_run_sync_agrees_with_run():
+    model = plan(("upper", {"text": "hi"}))
+    sync = Agent([upper], model=scripted(model), retriever=None).run_sync("x")
+    asynchronous = asyncio.run(Agent([upper], model=scripted(model), retriever=None).run("x"))
+    assert sync.nodes[0].output == asynchronous.nodes[0].output == "HI"
+
+
+async def test_stream_yields_events_in_order():
+    agent = Agent([upper], model=scripted(plan(("upper", {"text": "a"}))), retriever=None)
+    kinds = [type(e).__name__ async for e in agent.stream("x")]
+    assert kinds[:2] == ["Retrieved", "Planned"]
+    assert kinds.index("NodeStarted") < kinds.index("NodeFinished") < kinds.index("Finished") == len(kinds) - 1
+
+
+async def test_independent_nodes_run_in_parallel():
+    @tool
+    async def slow(tag: str) -> str:
+        """Sleep a little.
+
+        Args:
+            tag: label
+        """
+        await asyncio.sleep(0.3)
+        return tag
+
+    agent = Agent([slow], model=scripted(plan(*[("slow", {"tag": str(i)}) for i in range(4)])), retriever=None)
+    start = time.perf_counter()
+    result = await agent.run("x")
+    assert result.status == RunStatus.OK
+    assert time.perf_counter() - start < 0.3 * 4 * 0.75  # sequential would be 1.2 s
+
+
+async def test_failed_tool_recovers_on_the_next_best_tool():
+    @tool(cost=1.0, quality=0.9)
+    def flaky_ocr(image: str) -> str:
+        """Read text from an image (broken).
+
+        Args:
+            image: file name
+        """
+        raise RuntimeError("engine crashed")
+
+    backup = Tool(
+        name="backup_ocr", parameters=flaky_ocr.parameters, func=lambda image: f"text of {image}",
+        subtask_priors={"flaky_ocr": ToolPrior(cost=5.0, quality=0.7)},
+    )
+    agent = Agent([flaky_ocr, backup], model=scripted(plan(("flaky_ocr", {"image": "a.png"}))), retriever=None,
+                  policy=ExecutionPolicy(retries=0))
+    events = [e async for e in agent.stream("read a.png")]
+    failed = [e for e in events if isinstance(e, NodeFailed)]
+    assert failed[0].tool == "flaky_ocr" and failed[0].next_tool == "backup_ocr"
+    result = events[-1].result
+    assert result.nodes[0].status == NodeStatus.OK and result.nodes[0].attempts == ["flaky_ocr", "backup_ocr"]
+    assert result.path.steps[0].tool == "backup_ocr"
+
+
+async def test_tool_exception_without_alternative_is_a_typed_node_error_and_dependents_skip():
+    @tool
+    def broken(text: str) -> str:
+        """Always fails.
+
+        Args:
+            text: anything
+        """
+        raise ValueError("nope")
+
+    agent = Agent([broken, exclaim], model=scripted(plan(("broken", {"text": "a"}), ("exclaim", {"text": "<node-0>"}))),
+                  retriever=None, policy=ExecutionPolicy(retries=0))
+    result = await agent.run("x")
+    assert result.status == RunStatus.PARTIAL
+    assert result.nodes[0].error_type == "ToolExecutionError" and "nope" in result.nodes[0].error
+    assert result.nodes[1].status == NodeStatus.SKIPPED
+
+
+async def test_timeout_is_a_typed_node_error():
+    @tool(timeout=0.05)
+    async def hang(text: str) -> str:
+        """Never returns in time.
+
+        Args:
+            text: anything
+        """
+        await asyncio.sleep(5)
+        return text
+
+    agent = Agent([hang], model=scripted(plan(("hang", {"text": "a"}))), retriever=None, policy=ExecutionPolicy(retries=0))
+    result = await agent.run("x")
+    assert result.nodes[0].error_type == "ToolTimeoutError"
+
+
+async def test_invalid_plan_gets_one_repair_round_then_plan_error():
+    bad = plan(("upper", {"text": "<node-3>"}))
+    agent = Agent([upper], model=scripted([bad, bad]), retriever=None)
+    with pytest.raises(PlanError) as info:
+        await agent.run("x")
+    assert any("<node-3>" in p for p in info.value.problems)
+    assert info.value.partial.status == RunStatus.FAILED
+
+
+async def test_repaired_plan_is_used():
+    bad, good = plan(("upper", {"text": "<node-0>"})), plan(("upper", {"text": "ok"}))
+    agent = Agent([upper], model=scripted([bad, good]), retriever=None)
+    events = [e async for e in agent.stream("x")]
+    planned = next(e for e in events if isinstance(e, Planned))
+    assert planned.attempts == 2 and events[-1].result.nodes[0].output == "OK"
+
+
+async def test_step_without_a_tool_is_unsolvable_and_named():
+    agent = Agent([upper], model=scripted(plan(("none", {}), steps=["book a flight to Oslo"])), retriever=None)
+    result = await agent.run("book a flight")
+    assert result.status == RunStatus.UNSOLVABLE and result.unsolvable == "book a flight to Oslo"
+    assert CALLS == []
+
+
+async def test_approval_pauses_then_resumes_without_rerunning_finished_nodes():
+    @tool(needs_approval=True)
+    def delete_file(path: str) -> str:
+        """Delete a file.
+
+        Args:
+            path: the file
+        """
+        CALLS.append("delete")
+        return f"deleted {path}"
+
+    agent = Agent([upper, delete_file], model=scripted(plan(("upper", {"text": "a"}), ("delete_file", {"path": "<node-0>"}))), retriever=None)
+    events = [e async for e in agent.stream("x", thread_id="t1")]
+    assert isinstance(events[-2], ApprovalRequested) and events[-2].tool == "delete_file"
+    assert events[-1].result.status == RunStatus.INTERRUPTED and CALLS == ["upper"]
+    result = await agent.resume("t1", approve=True)
+    assert result.status == RunStatus.OK and result.nodes[1].output == "deleted A"
+    assert CALLS == ["upper", "delete"]
+
+
+async def test_rejected_approval_is_recorded():
+    @tool(needs_approval=True)
+    def pay(amount: int) -> str:
+        """Pay.
+
+        Args:
+            amount: cents
+        """
+        return "paid"
+
+    agent = Agent([pay], model=scripted(plan(("pay", {"amount": "5"}))), retriever=None)
+    await agent.run("pay", thread_id="t2")
+    result = await agent.resume("t2", approve=False)
+    assert result.nodes[0].status == NodeStatus.REJECTED
+
+
+def test_killed_run_resumes_from_sqlite_checkpoint_without_rerunning_finished_nodes(tmp_path):
+    """A process killed mid-run (os._exit) leaves a checkpoint; a new process resumes from it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).parent / "fixtures" / "crash_agent.py"
+    first = subprocess.run([sys.executable, str(script), str(tmp_path), "run"], capture_output=True, text=True, timeout=120)
+    assert first.returncode == 17, first.stderr  # killed inside the second node
+    assert (tmp_path / "calls.log").read_text().split() == ["upper", "fragile"]
+    second = subprocess.run([sys.executable, str(script), str(tmp_path), "resume"], capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "ok A?"
+    assert (tmp_path / "calls.log").read_text().split() == ["upper", "fragile", "fragile"]  # upper ran once
+
+
+async def test_earlier_turns_are_context_for_later_ones():
+    model = ScriptedModel([plan(("upper", {"text": "a"})), "first answer", plan(("upper", {"text": "b"})), "second"])
+    agent = Agent([upper], model=model, retriever=None)
+    await agent.run("first request")
+    await agent.run("second request")
+    planner_prompt = model.calls[2]["messages"][0].content
+    assert "first request" in planner_prompt and "first answer" in planner_prompt
+
+
+async def test_bad_alpha_is_a_config_error():
+    from agentkit import ConfigError
+
+    with pytest.raises(ConfigError):
+        Agent([upper], model=scripted(plan()), alpha=2)
