@@ -12,6 +12,7 @@ makespan follows the critical path.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -273,7 +274,7 @@ class Agent:
             scored = self.retriever.search(request, k=len(self.registry)) if self.retriever else []
             by_name = {s.name: s for s in scored}
             return [
-                RetrievedTool(**(vars(by_name[n]) if n in by_name else {"name": n, "score": 0.0}))
+                RetrievedTool(**(dataclasses.asdict(by_name[n]) if n in by_name else {"name": n, "score": 0.0}))
                 for n in sorted(self.registry.names, key=lambda n: -(by_name[n].score if n in by_name else 0.0))
             ]
         return [

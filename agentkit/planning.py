@@ -21,8 +21,24 @@ from .toolgraph import ToolGraph
 NO_TOOL = "none"
 
 
+REFERENCE = "<node-[0-9]>"
+_NUMBER = {"integer": "-?[0-9]{1,12}", "number": "-?[0-9]{1,12}(\\.[0-9]{1,6})?"}
+
+
+def _value_schema(prop: dict[str, Any], max_chars: int) -> dict[str, Any]:
+    """A bounded string schema for one argument: a literal of the parameter's type or a ``<node-j>`` reference."""
+    if "enum" in prop:
+        return {"enum": [str(v) for v in prop["enum"]]}
+    kind = prop.get("type")
+    if kind in _NUMBER:
+        return {"type": "string", "pattern": f"^({_NUMBER[kind]}|{REFERENCE})$"}
+    if kind == "boolean":
+        return {"enum": ["true", "false"]}
+    return {"type": "string", "maxLength": max_chars}
+
+
 def _argument_schema(t: Tool, max_chars: int) -> dict[str, Any]:
-    props = {name: {"type": "string", "maxLength": max_chars} for name in t.parameter_names}
+    props = {name: _value_schema(prop, max_chars) for name, prop in t.parameters.get("properties", {}).items()}
     return {
         "type": "object",
         "properties": props,
@@ -31,8 +47,31 @@ def _argument_schema(t: Tool, max_chars: int) -> dict[str, Any]:
     }
 
 
-def plan_schema(tools: Sequence[Tool], *, max_nodes: int = 5, max_chars: int = 80) -> dict[str, Any]:
-    """A bounded JSON Schema for a plan over ``tools`` (TaskBench's keys and order)."""
+def steps_schema(*, max_nodes: int = 5, max_chars: int = 80) -> dict[str, Any]:
+    """Phase one of planning: just the step list."""
+    return {
+        "type": "object",
+        "properties": {
+            "task_steps": {
+                "type": "array",
+                "items": {"type": "string", "maxLength": max_chars},
+                "minItems": 1,
+                "maxItems": max_nodes,
+            }
+        },
+        "required": ["task_steps"],
+        "additionalProperties": False,
+    }
+
+
+def plan_schema(
+    tools: Sequence[Tool], *, max_nodes: int = 5, max_chars: int = 80, n_nodes: int | None = None, with_steps: bool = True
+) -> dict[str, Any]:
+    """A bounded JSON Schema for a plan over ``tools`` (TaskBench's keys and order).
+
+    ``n_nodes`` fixes the node count (one node per planned step); ``with_steps=False``
+    leaves the steps out, for the second phase of two-phase planning.
+    """
     names = [t.name for t in tools]
     node_variants: list[dict[str, Any]] = [
         {
@@ -52,7 +91,7 @@ def plan_schema(tools: Sequence[Tool], *, max_nodes: int = 5, max_chars: int = 8
         }
     )
     link_names = {"enum": names} if names else {"type": "string", "maxLength": 1}
-    return {
+    schema: dict[str, Any] = {
         "type": "object",
         "properties": {
             "task_steps": {
@@ -61,7 +100,12 @@ def plan_schema(tools: Sequence[Tool], *, max_nodes: int = 5, max_chars: int = 8
                 "minItems": 1,
                 "maxItems": max_nodes,
             },
-            "task_nodes": {"type": "array", "items": {"anyOf": node_variants}, "minItems": 1, "maxItems": max_nodes},
+            "task_nodes": {
+                "type": "array",
+                "items": {"anyOf": node_variants},
+                "minItems": n_nodes or 1,
+                "maxItems": n_nodes or max_nodes,
+            },
             "task_links": {
                 "type": "array",
                 "items": {
@@ -70,12 +114,16 @@ def plan_schema(tools: Sequence[Tool], *, max_nodes: int = 5, max_chars: int = 8
                     "required": ["source", "target"],
                     "additionalProperties": False,
                 },
-                "maxItems": max_nodes,
+                "maxItems": n_nodes or max_nodes,
             },
         },
         "required": ["task_steps", "task_nodes", "task_links"],
         "additionalProperties": False,
     }
+    if not with_steps:
+        del schema["properties"]["task_steps"]
+        schema["required"].remove("task_steps")
+    return schema
 
 
 def to_task_plan(raw: dict[str, Any]) -> tuple[TaskPlan, list[str]]:
@@ -101,6 +149,8 @@ def to_task_plan(raw: dict[str, Any]) -> tuple[TaskPlan, list[str]]:
         source, target = link.get("source"), link.get("target")
         src = next((i for i, n in enumerate(nodes) if n.task == source), None)
         tgt = next((i for i, n in enumerate(nodes) if n.task == target and (src is None or i > src)), None)
+        if src is not None and tgt is None and source == target:
+            continue  # a tool linked to itself with one node: a no-op, as in TaskBench's own gold data
         if src is None or tgt is None:
             problems.append(f"link {source!r} -> {target!r} names a tool that is not a node of the plan")
             continue
@@ -181,4 +231,4 @@ def validate_plan(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph | Non
     return problems
 
 
-__all__ = ["NO_TOOL", "coerce_value", "is_reference", "plan_schema", "to_task_plan", "validate_plan"]
+__all__ = ["NO_TOOL", "coerce_value", "is_reference", "plan_schema", "steps_schema", "to_task_plan", "validate_plan"]

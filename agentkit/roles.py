@@ -73,7 +73,7 @@ class Caller:
 class Summarizer:
     """Writes the final answer from the node results."""
 
-    def __init__(self, model: ChatModel, *, max_tokens: int = 160):
+    def __init__(self, model: ChatModel, *, max_tokens: int = 120):
         self.model = model
         self.max_tokens = max_tokens
 
@@ -87,7 +87,9 @@ class Summarizer:
             ],
             unsolvable=unsolvable or "",
         )
-        completion = await self.model.complete([Message(role="user", content=prompt)], max_tokens=self.max_tokens)
+        completion = await self.model.complete(
+            [Message(role="user", content=prompt)], max_tokens=self.max_tokens, stop=["\n\n", "<end_of_turn>"]
+        )
         return completion.text.strip(), completion.usage
 
 

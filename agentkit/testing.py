@@ -19,10 +19,40 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 
 from .errors import ConfigError
 from .models.fake import FunctionModel, ScriptedModel
+
+
+def plan_model(*plans: dict[str, Any], answer: str = "done", name: str = "fake:planned") -> FunctionModel:
+    """A fake model that plays the planner (from TaskBench-style plans) and the summarizer.
+
+    Each planning phase gets the matching part of the current plan (steps, then nodes
+    and links); every new steps request moves to the next plan, the last one repeating,
+    so ``plan_model(bad, good)`` exercises the repair round. Plain-text calls get ``answer``.
+    """
+    queue = list(plans)
+    state = {"plan": queue[0], "nodes_served": 0}
+
+    def reply(messages: list[Any], schema: dict[str, Any] | None) -> Any:
+        if schema is None:
+            return answer
+        props = schema.get("properties", {})
+        if "task_nodes" not in props:
+            if state["nodes_served"]:
+                queue.pop(0) if len(queue) > 1 else None
+            state["plan"], state["nodes_served"] = queue[0], 0
+            return {"task_steps": state["plan"]["task_steps"]}
+        if state["nodes_served"] and len(queue) > 1:
+            queue.pop(0)
+            state["plan"] = queue[0]
+        state["nodes_served"] += 1
+        plan = state["plan"]
+        return {"task_nodes": plan["task_nodes"], "task_links": plan.get("task_links", [])}
+
+    return FunctionModel(reply, name=name)
 
 
 def free_port() -> int:
@@ -92,4 +122,4 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=5)
 
 
-__all__ = ["FunctionModel", "ScriptedModel", "free_port", "serve_llamacpp"]
+__all__ = ["FunctionModel", "ScriptedModel", "free_port", "plan_model", "serve_llamacpp"]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agentkit.errors import PlanError, StructuredOutputError
 from agentkit.models import ChatModel, Message, Usage, generate_object
 from agentkit.plan import TaskPlan
-from agentkit.planning import plan_schema, to_task_plan, validate_plan
+from agentkit.planning import plan_schema, steps_schema, to_task_plan, validate_plan
 from agentkit.prompting import render
 from agentkit.registry import ToolRegistry
 from agentkit.tool import Tool
@@ -74,24 +74,42 @@ class TemplatePlanner:
         graph: ToolGraph | None = None,
         history: Sequence[Turn] = (),
     ) -> PlanResult:
-        schema = plan_schema(tools, max_nodes=self.max_nodes, max_chars=self.max_chars)
+        """Two phases: the steps, then exactly one tool node per step (TaskBench's rule).
+
+        Fixing the node count in the second schema stops small models from repeating
+        nodes until the array bound; the repair round re-does the second phase only.
+        """
         messages = [Message(role="user", content=self.prompt(request, tools, history))]
         usage = Usage()
         raw: list[str] = []
+        try:
+            first = await generate_object(
+                model, messages, steps_schema(max_nodes=self.max_nodes, max_chars=self.max_chars), max_tokens=self.max_tokens
+            )
+        except StructuredOutputError as exc:
+            raise PlanError(exc.problems or [str(exc)], partial=PlanResult(plan=TaskPlan(), raw=[exc.raw])) from None
+        usage = usage + first.usage
+        steps = [s for s in first.parsed["task_steps"] if s.strip()] or [request[: self.max_chars]]
+        raw.append(first.text)
+        schema = plan_schema(tools, max_chars=self.max_chars, n_nodes=len(steps), with_steps=False)
+        messages = [
+            *messages,
+            Message(role="assistant", content=first.text),
+            Message(role="user", content=render("plan_nodes", steps=steps)),
+        ]
         problems: list[str] = []
-        plan = TaskPlan()
+        plan = TaskPlan(task_steps=steps)
         for attempt in (1, 2):
             try:
                 completion = await generate_object(model, messages, schema, max_tokens=self.max_tokens, repair=False)
             except StructuredOutputError as exc:
                 raw.append(exc.raw)
-                problems = exc.problems
-                text = exc.raw
+                problems, text = exc.problems, exc.raw
             else:
                 usage = usage + completion.usage
                 raw.append(completion.text)
                 text = completion.text
-                plan, problems = to_task_plan(completion.parsed)
+                plan, problems = to_task_plan({"task_steps": steps, **completion.parsed})
                 problems += validate_plan(plan, registry, graph)
             if not problems:
                 return PlanResult(plan=plan, usage=usage, attempts=attempt, raw=raw)

@@ -11,6 +11,7 @@ from agentkit.events import ApprovalRequested, Finished, NodeFailed, NodeStarted
 from agentkit.executor import ExecutionPolicy
 from agentkit.models import FunctionModel, ScriptedModel
 from agentkit.result import NodeStatus, RunStatus
+from agentkit.testing import plan_model
 
 CALLS: list[str] = []
 
@@ -46,15 +47,9 @@ def plan(*nodes, steps=None, links=()):
 
 
 def scripted(plan_reply, answer="done"):
-    """Planner/caller replies come from the plan (schema calls); the summary is plain text."""
-    replies = [plan_reply] if not isinstance(plan_reply, list) else list(plan_reply)
-
-    def reply(messages, schema):
-        if schema is None:
-            return answer
-        return replies.pop(0) if len(replies) > 1 else replies[0]
-
-    return FunctionModel(reply)
+    """The planner answers from the given plan(s) (a list = one per attempt); the summary is plain text."""
+    plans = plan_reply if isinstance(plan_reply, list) else [plan_reply]
+    return plan_model(*plans, answer=answer)
 
 
 @pytest.fixture(autouse=True)
@@ -240,11 +235,13 @@ def test_killed_run_resumes_from_sqlite_checkpoint_without_rerunning_finished_no
 
 
 async def test_earlier_turns_are_context_for_later_ones():
-    model = ScriptedModel([plan(("upper", {"text": "a"})), "first answer", plan(("upper", {"text": "b"})), "second"])
+    model = ScriptedModel([{"task_steps": ["a"]}, {"task_nodes": [{"task": "upper", "arguments": {"text": "a"}}], "task_links": []},
+                           "first answer", {"task_steps": ["b"]},
+                           {"task_nodes": [{"task": "upper", "arguments": {"text": "b"}}], "task_links": []}, "second"])
     agent = Agent([upper], model=model, retriever=None)
     await agent.run("first request")
     await agent.run("second request")
-    planner_prompt = model.calls[2]["messages"][0].content
+    planner_prompt = model.calls[3]["messages"][0].content
     assert "first request" in planner_prompt and "first answer" in planner_prompt
 
 

@@ -14,6 +14,7 @@ loop stays free.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import os
 import threading
@@ -64,6 +65,17 @@ def default_gguf_path() -> Path:
         return _assembled
 
 
+@llama_cpp.llama_log_callback
+def _llama_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+    """Route llama.cpp's own log lines to logging (errors only) instead of raw stderr."""
+    if level == 3 and b"full-size SWA cache" not in text:  # errors only; that one is informational
+        log.error(text.decode("utf-8", errors="replace").rstrip())
+
+
+def _quiet_llama_logs() -> None:
+    llama_cpp.llama_log_set(_llama_log, ctypes.c_void_p(0))
+
+
 def gpu_offload_available() -> bool:
     return bool(llama_cpp.llama_supports_gpu_offload())
 
@@ -89,6 +101,7 @@ def _load(path: Path, chat_format: str | None, options: dict[str, Any]) -> _Load
             if not gpu_offload_available() and not _said_cpu:
                 log.info("llama.cpp was built without GPU offload: running on the CPU")
                 _said_cpu = True
+            _quiet_llama_logs()
             try:
                 llm = llama_cpp.Llama(model_path=str(path), chat_format=chat_format, verbose=False, **options)
             except ValueError as exc:
