@@ -111,15 +111,18 @@ def synth_pool(tools: list[Tool], n: int, seed: int = 0) -> list[Tool]:
     rng = random.Random(seed)
     tools = list({t.name: t for t in tools}.values())  # sets may share a name
     out = tools[:n]
+    taken = {t.name for t in out}
     copy = 0
     while len(out) < n:
         copy += 1
         for t in tools:
-            if len(out) >= n:
-                break
+            name = f"{t.name}__copy{copy}"
+            if len(out) >= n or name in taken:
+                continue
             words = t.description.split()
             rng.shuffle(words)
-            out.append(t.model_copy(update={"name": f"{t.name}_v{copy}", "description": " ".join(words)}))
+            out.append(t.model_copy(update={"name": name, "description": " ".join(words)}))
+            taken.add(name)
     return out
 
 
