@@ -70,10 +70,18 @@ class Caller:
         return args, result.usage
 
 
+ANSWER_SCHEMA = {
+    "type": "object",
+    "properties": {"answer": {"type": "string", "maxLength": 400}},
+    "required": ["answer"],
+    "additionalProperties": False,
+}
+
+
 class Summarizer:
     """Writes the final answer from the node results."""
 
-    def __init__(self, model: ChatModel, *, max_tokens: int = 120):
+    def __init__(self, model: ChatModel, *, max_tokens: int = 160):
         self.model = model
         self.max_tokens = max_tokens
 
@@ -87,10 +95,11 @@ class Summarizer:
             ],
             unsolvable=unsolvable or "",
         )
-        completion = await self.model.complete(
-            [Message(role="user", content=prompt)], max_tokens=self.max_tokens, stop=["\n\n", "<end_of_turn>"]
+        # A bounded {"answer": ...} object: base models echo the prompt when asked for free text.
+        result = await generate_object(
+            self.model, [Message(role="user", content=prompt)], ANSWER_SCHEMA, max_tokens=self.max_tokens
         )
-        return completion.text.strip(), completion.usage
+        return result.parsed["answer"].strip(), result.usage
 
 
 __all__ = ["Caller", "Summarizer"]
