@@ -56,8 +56,15 @@ def resolve_references(value: Any, outputs: dict[int, Any]) -> Any:
 
 
 def _coerce(tool: Tool, args: dict[str, Any]) -> dict[str, Any]:
+    """Model strings to the parameter's type, and upstream objects to text where a string is expected."""
     props = tool.parameters.get("properties", {})
-    return {k: coerce_value(v, props.get(k, {})) for k, v in args.items()}
+    out = {}
+    for name, value in args.items():
+        prop = props.get(name, {})
+        if prop.get("type") == "string" and not isinstance(value, str):
+            value = value["value"] if isinstance(value, dict) and isinstance(value.get("value"), str) else short(value, 4000)
+        out[name] = coerce_value(value, prop)
+    return out
 
 
 class NodeRunner:

@@ -30,6 +30,8 @@ def _value_schema(prop: dict[str, Any], max_chars: int) -> dict[str, Any]:
     if "enum" in prop:
         return {"enum": [str(v) for v in prop["enum"]]}
     kind = prop.get("type")
+    if not isinstance(kind, str):  # a list of types, or none: free text
+        return {"type": "string", "maxLength": max_chars}
     if kind in _NUMBER:
         return {"type": "string", "pattern": f"^({_NUMBER[kind]}|{REFERENCE})$"}
     if kind == "boolean":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .errors import StructuredOutputError
 from .models import ChatModel, Message, Usage, generate_object
 from .planning import coerce_value
 from .prompting import render
@@ -96,10 +97,23 @@ class Summarizer:
             unsolvable=unsolvable or "",
         )
         # A bounded {"answer": ...} object: base models echo the prompt when asked for free text.
-        result = await generate_object(
-            self.model, [Message(role="user", content=prompt)], ANSWER_SCHEMA, max_tokens=self.max_tokens
-        )
+        try:
+            result = await generate_object(
+                self.model, [Message(role="user", content=prompt)], ANSWER_SCHEMA, max_tokens=self.max_tokens
+            )
+        except StructuredOutputError:
+            return fallback_answer(results, unsolvable), Usage()  # the results are never lost to a bad summary
         return result.parsed["answer"].strip(), result.usage
+
+
+def fallback_answer(results: list[NodeResult], unsolvable: str | None) -> str:
+    """A plain listing of the results, used when the summarizer's output is unusable."""
+    lines = [
+        f"step {r.index} ({r.tool}): {short(r.output, 200) if r.status.value == 'ok' else r.status.value}" for r in results
+    ]
+    if unsolvable:
+        lines.append(f"not possible with the available tools: {unsolvable}")
+    return "\n".join(lines)
 
 
 __all__ = ["Caller", "Summarizer"]

@@ -40,6 +40,8 @@ def plan_model(*plans: dict[str, Any], answer: str = "done", name: str = "fake:p
         if schema is None:
             return answer
         props = schema.get("properties", {})
+        if "answer" in props:
+            return {"answer": answer}
         if "task_nodes" not in props:
             if state["nodes_served"]:
                 queue.pop(0) if len(queue) > 1 else None
