@@ -308,10 +308,11 @@ class Agent:
         ]
 
     def _search(self, plan: TaskPlan) -> PathSearch:
+        # The search checks type compatibility on its dependency edges, so it gets only the
+        # data-flow edges (<node-j> references); ordering-only links are the executor's business.
         deps: dict[int, set[int]] = {i: set() for i in range(len(plan.task_nodes))}
-        for s, t in plan.dependencies():
-            if s != t:
-                deps[t].add(s)
+        for s, t in plan.reference_links():
+            deps[t].add(s)
         problem = SearchProblem(
             subtasks=[
                 Subtask(

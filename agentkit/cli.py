@@ -26,6 +26,15 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
 tools_app = typer.Typer(no_args_is_help=True, help="List, search and show tools.")
 app.add_typer(tools_app, name="tools")
 
+
+def _mount_bench() -> None:
+    from .bench.cli import bench_app
+
+    app.add_typer(bench_app, name="bench")
+
+
+_mount_bench()
+
 err = Console(stderr=True)
 out = Console()
 

@@ -22,7 +22,7 @@ NO_TOOL = "none"
 
 
 REFERENCE = "<node-[0-9]>"
-_NUMBER = {"integer": "-?[0-9]{1,12}", "number": "-?[0-9]{1,12}(\\.[0-9]{1,6})?"}
+_NUMBER = {"integer": "-?[0-9]{1,12}", "number": "-?[0-9]{1,12}([.][0-9]{1,6})?"}
 
 
 def _value_schema(prop: dict[str, Any], max_chars: int) -> dict[str, Any]:
@@ -87,7 +87,10 @@ def plan_schema(
     node_variants.append(
         {
             "type": "object",
-            "properties": {"task": {"const": NO_TOOL}, "arguments": {"type": "object", "maxProperties": 0}},
+            "properties": {
+                "task": {"const": NO_TOOL},
+                "arguments": {"type": "object", "properties": {}, "additionalProperties": False},
+            },
             "required": ["task", "arguments"],
             "additionalProperties": False,
         }
