@@ -20,26 +20,39 @@ from .errors import (
     UnknownToolError,
     UnsolvableError,
 )
+from .agent import Agent
+from .executor import ExecutionPolicy
 from .loaders import load_tools
 from .models import ChatModel, Completion, Message, Usage, load_model, parse_model_spec
+from .plan import TaskLink, TaskNode, TaskPlan
 from .registry import ToolRegistry
+from .result import NodeResult, NodeStatus, RunResult, RunStatus
 from .tool import Tool, ToolPrior, tool
 from .toolgraph import ToolGraph
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Agent",
     "AgentkitError",
     "ChatModel",
     "Completion",
     "ConfigError",
+    "ExecutionPolicy",
     "Message",
     "ModelError",
     "ModelSpecError",
+    "NodeResult",
+    "NodeStatus",
     "PlanError",
     "RunCancelledError",
     "RunError",
+    "RunResult",
+    "RunStatus",
     "StructuredOutputError",
+    "TaskLink",
+    "TaskNode",
+    "TaskPlan",
     "Tool",
     "ToolArgumentError",
     "ToolDefinitionError",
