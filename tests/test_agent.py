@@ -250,3 +250,31 @@ async def test_bad_alpha_is_a_config_error():
 
     with pytest.raises(ConfigError):
         Agent([upper], model=scripted(plan()), alpha=2)
+
+
+async def test_cancelled_run_raises_run_cancelled_with_partial_results_and_can_resume():
+    from agentkit import RunCancelledError
+
+    started = asyncio.Event()
+
+    @tool
+    async def wait(text: str) -> str:
+        """Waits until cancelled the first time.
+
+        Args:
+            text: anything
+        """
+        if not started.is_set():
+            started.set()
+            await asyncio.sleep(30)
+        return text
+
+    agent = Agent([upper, wait], model=scripted(plan(("upper", {"text": "a"}), ("wait", {"text": "<node-0>"}))), retriever=None)
+    run = asyncio.create_task(agent.run("x", thread_id="c1"))
+    await started.wait()
+    run.cancel()
+    with pytest.raises(RunCancelledError) as info:
+        await run
+    assert [n.output for n in info.value.partial.nodes] == ["A"]
+    result = await agent.resume("c1")
+    assert result.status == RunStatus.OK and CALLS == ["upper"]
