@@ -55,10 +55,11 @@ class TopKGrammarProcessor:
         self.full_vocab_fallbacks = 0
         self.steps = 0
 
-    def __del__(self) -> None:
-        sampler = getattr(self, "_sampler", None)
-        if sampler:
-            llama_cpp.llama_sampler_free(sampler)
+    def close(self) -> None:
+        """Free the native grammar sampler now (not in ``__del__``, which may run at interpreter exit)."""
+        if self._sampler:
+            llama_cpp.llama_sampler_free(self._sampler)
+            self._sampler = None
 
     def _accept_new(self, input_ids: np.ndarray) -> None:
         n = len(input_ids)

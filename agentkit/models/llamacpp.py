@@ -14,6 +14,7 @@ loop stays free.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import ctypes
 import logging
 import os
@@ -87,6 +88,20 @@ class _Loaded:
 
 
 _LOADED: dict[tuple[Any, ...], _Loaded] = {}
+
+
+@atexit.register
+def _close_all() -> None:
+    """Free models and restore llama.cpp's C logger while Python is still fully alive.
+
+    Left to interpreter shutdown, llama.cpp may call our Python log callback (or free
+    native objects) after the runtime is gone, which crashes the process on exit.
+    """
+    for loaded in list(_LOADED.values()):
+        with loaded.lock:
+            loaded.llm.close()
+    _LOADED.clear()
+    llama_cpp.llama_log_set(ctypes.cast(None, llama_cpp.llama_log_callback), ctypes.c_void_p(0))
 _LOAD_LOCK = threading.Lock()
 _said_cpu = False
 
@@ -169,17 +184,22 @@ class LlamaCppModel:
         stop: list[str] | None,
     ) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"max_tokens": max_tokens, "temperature": temperature, "stop": stop or None}
-        if json_schema is not None:
-            gbnf = schema_to_gbnf(json_schema)
-            if self.grammar_engine == "topk":
-                kwargs["logits_processor"] = LogitsProcessorList([TopKGrammarProcessor(self.llm, gbnf, top_k=self.grammar_top_k)])
-            else:
-                kwargs["grammar"] = llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
+        processor: TopKGrammarProcessor | None = None
         with self._loaded.lock:
+            if json_schema is not None:
+                gbnf = schema_to_gbnf(json_schema)
+                if self.grammar_engine == "topk":
+                    processor = TopKGrammarProcessor(self.llm, gbnf, top_k=self.grammar_top_k)
+                    kwargs["logits_processor"] = LogitsProcessorList([processor])
+                else:
+                    kwargs["grammar"] = llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
             try:
                 return self.llm.create_chat_completion(messages=messages, **kwargs)  # type: ignore[arg-type]
             except ValueError as exc:  # e.g. prompt longer than the context window
                 raise ModelError(f"{self.name}: {exc}") from None
+            finally:
+                if processor is not None:
+                    processor.close()
 
     async def complete(
         self,
