@@ -129,6 +129,31 @@ async def _show_run(agent: Any, request: str, thread_id: str | None, resume: boo
 
 
 @app.command()
+def chat(
+    model: ModelOpt = "llamacpp:default",
+    planner: RoleOpt = None,
+    caller: RoleOpt = None,
+    summarizer: RoleOpt = None,
+    tools: ToolsOpt = None,
+    alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="A* weight of cost against quality (1 = cheapest).")] = 0.5,
+    strategy: Annotated[str, typer.Option(help="Planner strategy: one-shot or zero-shot.")] = "one-shot",
+    retriever: Annotated[str, typer.Option(help="Tool retriever: hybrid, bm25 or dense.")] = "hybrid",
+) -> None:
+    """An interactive multi-turn session (slash commands: /help)."""
+    from .agent import Agent
+    from .chat import ChatSession, default_history_file
+
+    try:
+        agent = Agent(
+            load_tool_sources(tools), model=model, planner=planner, caller=caller, summarizer=summarizer,
+            strategy=strategy, retriever=retriever, alpha=alpha,
+        )  # fmt: skip
+    except AgentkitError as exc:
+        _fail(exc)
+    ChatSession(agent, out, history_file=default_history_file()).loop()
+
+
+@app.command()
 def models() -> None:
     """Show the default model, where its GGUF lives, and the available backends."""
     from .models.llamacpp import default_gguf_path, gpu_offload_available

@@ -1,0 +1,189 @@
+"""``agentkit chat``: a multi-turn terminal session over one Agent.
+
+Line editing and history come from readline. Ctrl-C cancels the running turn (the
+session stays); Ctrl-D or /quit ends it. Earlier turns are context for later ones
+(the Agent keeps them). Tools that need approval are asked about with y/n.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from . import events as ev
+from .errors import AgentkitError, RunCancelledError
+from .render import EventPrinter, plan_tree
+from .result import RunResult, RunStatus
+
+HELP = """\
+/tools            list the available tools
+/plan             show the last plan
+/models           show the model of each role
+/alpha [A]        show or set the A* weight of cost against quality (0..1)
+/save FILE        save the session (requests, results) as JSON
+/load FILE        load a saved session's turns as context
+/history          list this session's turns
+/help             this help
+/quit             leave (Ctrl-D too); Ctrl-C cancels a running turn"""
+
+
+class ChatSession:
+    def __init__(self, agent: Any, console: Console | None = None, history_file: Path | None = None):
+        self.agent = agent
+        self.console = console or Console()
+        self.results: list[RunResult] = []
+        self.history_file = history_file
+        self._setup_readline()
+
+    def _setup_readline(self) -> None:
+        try:
+            import readline
+        except ImportError:  # pragma: no cover - not on every platform
+            return
+        if self.history_file and self.history_file.exists():
+            readline.read_history_file(self.history_file)
+
+    def _save_readline(self) -> None:
+        try:
+            import readline
+        except ImportError:  # pragma: no cover
+            return
+        if self.history_file:
+            self.history_file.parent.mkdir(parents=True, exist_ok=True)
+            readline.write_history_file(self.history_file)
+
+    def loop(self) -> None:
+        c = self.console
+        c.print("[bold]agentkit chat[/] — type a request, /help for commands, Ctrl-D to quit.")
+        while True:
+            try:
+                line = input("you> ").strip()
+            except EOFError:
+                c.print()
+                break
+            except KeyboardInterrupt:
+                c.print()
+                continue
+            if not line:
+                continue
+            if line.startswith("/"):
+                if not self.command(line):
+                    break
+                continue
+            self.turn(line)
+        self._save_readline()
+
+    def turn(self, request: str) -> None:
+        try:
+            result = asyncio.run(self._run(self.agent.stream(request)))
+            while result is not None and result.status == RunStatus.INTERRUPTED and result.pending_approval:
+                approve = self._ask(result.pending_approval)
+                result = asyncio.run(self._run(self.agent.stream_resume(result.thread_id, approve=approve)))
+        except (KeyboardInterrupt, RunCancelledError, asyncio.CancelledError):
+            self.console.print("[yellow]turn cancelled[/]")
+            return
+        except AgentkitError as exc:
+            self.console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            return
+        if result is not None:
+            self.results.append(result)
+            self.console.print(f"[bold green]agent>[/] {result.answer or '(no answer)'}", highlight=False)
+
+    async def _run(self, stream: Any) -> RunResult | None:
+        printer = EventPrinter(self.console)
+        result = None
+        async for event in stream:
+            if isinstance(event, ev.ApprovalRequested):
+                continue  # asked below, after the stream ends
+            printer.show(event)
+            if isinstance(event, ev.Finished):
+                result = event.result
+        return result
+
+    def _ask(self, pending: dict[str, Any]) -> bool:
+        while True:
+            try:
+                answer = input(f"approve {pending.get('tool')}({json.dumps(pending.get('arguments', {}))})? [y/n] ")
+            except EOFError:
+                return False
+            if answer.strip().lower() in ("y", "yes"):
+                return True
+            if answer.strip().lower() in ("n", "no"):
+                return False
+
+    def command(self, line: str) -> bool:
+        """Run a slash command; False means leave the session."""
+        c = self.console
+        name, _, arg = line.partition(" ")
+        arg = arg.strip()
+        if name in ("/quit", "/exit"):
+            return False
+        if name == "/help":
+            c.print(HELP, highlight=False)
+        elif name == "/tools":
+            table = Table("tool", "description")
+            for t in self.agent.registry:
+                table.add_row(t.name, t.description.split("\n")[0][:80])
+            c.print(table)
+        elif name == "/plan":
+            last = next((r for r in reversed(self.results) if r.plan), None)
+            c.print(plan_tree(last.plan) if last else "no plan yet")
+        elif name == "/models":
+            for role, model in self.agent.models.items():
+                c.print(f"{role}: {model.name}", highlight=False)
+        elif name == "/alpha":
+            if arg:
+                try:
+                    value = float(arg)
+                    if not 0 <= value <= 1:
+                        raise ValueError
+                except ValueError:
+                    c.print("alpha must be a number between 0 and 1")
+                    return True
+                self.agent.alpha = value
+            c.print(f"alpha = {self.agent.alpha:g}")
+        elif name == "/history":
+            for i, r in enumerate(self.results, 1):
+                c.print(f"{i}. {r.request} -> {r.answer}", highlight=False)
+            if not self.results:
+                c.print("no turns yet")
+        elif name == "/save":
+            if not arg:
+                c.print("usage: /save FILE")
+            else:
+                Path(arg).write_text(json.dumps([r.model_dump(mode="json") for r in self.results], indent=2))
+                c.print(f"saved {len(self.results)} turn(s) to {arg}", highlight=False)
+        elif name == "/load":
+            self._load(arg)
+        else:
+            c.print(f"unknown command {name}; /help lists them", highlight=False)
+        return True
+
+    def _load(self, arg: str) -> None:
+        c = self.console
+        if not arg:
+            c.print("usage: /load FILE")
+            return
+        try:
+            data = json.loads(Path(arg).read_text())
+            loaded = [RunResult.model_validate(r) for r in data]
+        except (OSError, ValueError) as exc:
+            c.print(f"[bold red]error:[/] cannot load {arg}: {exc}", highlight=False)
+            return
+        self.results.extend(loaded)
+        self.agent.history.extend({"request": r.request, "answer": r.answer} for r in loaded)
+        c.print(f"loaded {len(loaded)} turn(s) from {arg}", highlight=False)
+
+
+def default_history_file() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(Path.home(), ".local", "state")
+    return Path(base) / "agentkit" / "chat_history"
+
+
+__all__ = ["ChatSession"]

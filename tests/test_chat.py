@@ -1,0 +1,60 @@
+"""`agentkit chat` driven in a pseudo-terminal, as a person uses it."""
+
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+ROOT = Path(__file__).parent.parent
+TOOLS = ROOT / "tests" / "fixtures" / "chat_tools.py"
+
+
+@pytest.fixture
+def chat(tmp_path):
+    agentkit = Path(sys.executable).parent / "agentkit"
+    child = pexpect.spawn(
+        str(agentkit), ["chat", "--tools", str(TOOLS), "--model", "fake:chat", "--retriever", "bm25"],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "dumb", "COLUMNS": "120"},
+        encoding="utf-8", timeout=60, dimensions=(40, 120),
+    )  # fmt: skip
+    child.expect("you> ")
+    yield child
+    child.close(force=True)
+
+
+def test_a_turn_shows_progress_and_the_answer(chat):
+    chat.sendline("shout hello please")
+    chat.expect("plan")
+    chat.expect("shout")
+    chat.expect("HELLO")
+    chat.expect("agent> the answer is HELLO")
+    chat.expect("you> ")
+
+
+def test_slash_commands_and_history(chat, tmp_path):
+    chat.sendline("shout hello")
+    chat.expect("you> ")
+    chat.sendline("/history")
+    chat.expect("1. shout hello -> the answer is HELLO")
+    chat.sendline("/alpha 0.9")
+    chat.expect("alpha = 0.9")
+    chat.sendline(f"/save {tmp_path / 'session.json'}")
+    chat.expect("saved 1 turn")
+    chat.sendline("/nope")
+    chat.expect("unknown command /nope")
+    chat.sendline("/quit")
+    chat.expect(pexpect.EOF)
+    assert (tmp_path / "session.json").exists()
+
+
+def test_ctrl_c_cancels_the_turn_not_the_session(chat):
+    chat.sendline("please wait")
+    chat.expect("wait started")
+    chat.sendintr()
+    chat.expect("turn cancelled")
+    chat.expect("you> ")
+    chat.sendline("shout hello")
+    chat.expect("agent> the answer is HELLO")
+    chat.sendeof()
+    chat.expect(pexpect.EOF)
