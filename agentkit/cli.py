@@ -190,7 +190,7 @@ def tools_list(tools: ToolsOpt = None) -> None:
 def tools_search(
     query: str,
     tools: ToolsOpt = None,
-    k: Annotated[int, typer.Option(min=1)] = 5,
+    k: Annotated[int, typer.Option("--k", "-k", min=1, help="How many tools to show.")] = 5,
     retriever: Annotated[str, typer.Option(help="hybrid, bm25 or dense")] = "hybrid",
 ) -> None:
     """Rank tools for a query with the retriever."""
