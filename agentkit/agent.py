@@ -33,13 +33,29 @@ from .plan import TaskPlan
 from .planning import NO_TOOL
 from .registry import ToolRegistry
 from .result import NodeResult, NodeStatus, PathStep, RetrievedTool, RunResult, RunStatus, ToolPathResult
-from .retrieval import Retriever, make_retriever
+from .retrieval import Retriever, load_or_build, make_retriever
 from .roles import Caller, Summarizer
 from .search import Candidate, PathSearch, SearchProblem, Subtask
 from .tool import Tool
 from .toolgraph import ToolGraph
 
 DEFAULT_MODEL = "llamacpp:default"
+
+
+def _cached_retriever(kind: str, tools: list[Tool]) -> Retriever:
+    """A retriever index persisted under the cache dir, keyed by the tools' documents.
+
+    Dense embedding is the slow part of building an index (about 50 documents/s on 2
+    cores), so a pool is embedded once and later agents over the same tools load it.
+    """
+    from .models.llamacpp import cache_dir
+    from .retrieval.base import tools_hash
+
+    if kind not in ("bm25", "dense", "hybrid"):
+        raise ConfigError(f"unknown retriever {kind!r} (expected hybrid, bm25 or dense)")
+    if kind == "bm25" or len(tools) < 50:
+        return make_retriever(kind, tools)  # type: ignore[arg-type]
+    return load_or_build(kind, tools, cache_dir() / "indexes" / f"{kind}-{tools_hash(tools)[:16]}")  # type: ignore[arg-type]
 
 
 def _emit(event: Any) -> None:
@@ -91,7 +107,7 @@ class Agent:
         self.models = {"planner": bind(planner), "caller": bind(caller), "summarizer": bind(summarizer)}
         self.strategy = get_planner(strategy) if isinstance(strategy, str) else strategy
         if isinstance(retriever, str):
-            self.retriever: Retriever | None = make_retriever(retriever, list(self.registry))  # type: ignore[arg-type]
+            self.retriever: Retriever | None = _cached_retriever(retriever, list(self.registry))
         else:
             self.retriever = retriever
         self.top_k = top_k
