@@ -42,6 +42,9 @@ DEFAULT_PACKS = ["math", "datetime", "text"]
 
 ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Model spec for every role, e.g. llamacpp:default or openai:MODEL@URL.")]
 RoleOpt = Annotated[str | None, typer.Option(help="Model spec for this role (default: --model).")]
+AlphaOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="A* weight of cost against quality (1 = cheapest).")]
+StrategyOpt = Annotated[str, typer.Option(help="Planner strategy: one-shot or zero-shot.")]
+RetrieverOpt = Annotated[str, typer.Option(help="Tool retriever: hybrid, bm25 or dense.")]
 ToolsOpt = Annotated[
     list[str] | None,
     typer.Option("--tools", "-t", help="Tool pack name or tool file (OpenAI JSON, tools.jsonl, TaskBench folder, .py). Repeatable."),
@@ -64,6 +67,16 @@ def load_tool_sources(sources: list[str] | None) -> ToolRegistry:
     return registry
 
 
+def build_agent(tools: list[str] | None, **options: Any) -> Any:
+    """An Agent from CLI options; misconfiguration ends the command with one error line."""
+    from .agent import Agent
+
+    try:
+        return Agent(load_tool_sources(tools), **options)
+    except AgentkitError as exc:
+        _fail(exc)
+
+
 def _fail(exc: BaseException) -> None:
     err.print(f"[bold red]error:[/] {exc}", highlight=False)
     raise typer.Exit(2 if isinstance(exc, ConfigError) else 1)
@@ -83,24 +96,22 @@ def run(
     caller: RoleOpt = None,
     summarizer: RoleOpt = None,
     tools: ToolsOpt = None,
-    alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="A* weight of cost against quality (1 = cheapest).")] = 0.5,
-    strategy: Annotated[str, typer.Option(help="Planner strategy: one-shot or zero-shot.")] = "one-shot",
-    retriever: Annotated[str, typer.Option(help="Tool retriever: hybrid, bm25 or dense.")] = "hybrid",
+    alpha: AlphaOpt = 0.5,
+    strategy: StrategyOpt = "one-shot",
+    retriever: RetrieverOpt = "hybrid",
     checkpoint: Annotated[Path | None, typer.Option(help="SQLite file for checkpoints (resume with --thread-id).")] = None,
     thread_id: Annotated[str | None, typer.Option(help="Run id; with --resume, the run to continue.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run --thread-id from its checkpoint.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole typed result as JSON on stdout.")] = False,
 ) -> None:
     """Answer one request: retrieve tools, plan, choose a path, execute, summarise."""
-    from .agent import Agent
-
     if resume and not (thread_id and checkpoint):
         _fail(ConfigError("--resume needs --thread-id and --checkpoint"))
+    agent = build_agent(
+        tools, model=model, planner=planner, caller=caller, summarizer=summarizer,
+        strategy=strategy, retriever=retriever, alpha=alpha, checkpoint=checkpoint,
+    )  # fmt: skip
     try:
-        agent = Agent(
-            load_tool_sources(tools), model=model, planner=planner, caller=caller, summarizer=summarizer,
-            strategy=strategy, retriever=retriever, alpha=alpha, checkpoint=checkpoint,
-        )  # fmt: skip
         result = asyncio.run(_show_run(agent, request, thread_id, resume, quiet=as_json))
     except AgentkitError as exc:
         _fail(exc)
@@ -135,21 +146,17 @@ def chat(
     caller: RoleOpt = None,
     summarizer: RoleOpt = None,
     tools: ToolsOpt = None,
-    alpha: Annotated[float, typer.Option(min=0.0, max=1.0, help="A* weight of cost against quality (1 = cheapest).")] = 0.5,
-    strategy: Annotated[str, typer.Option(help="Planner strategy: one-shot or zero-shot.")] = "one-shot",
-    retriever: Annotated[str, typer.Option(help="Tool retriever: hybrid, bm25 or dense.")] = "hybrid",
+    alpha: AlphaOpt = 0.5,
+    strategy: StrategyOpt = "one-shot",
+    retriever: RetrieverOpt = "hybrid",
 ) -> None:
     """An interactive multi-turn session (slash commands: /help)."""
-    from .agent import Agent
     from .chat import ChatSession, default_history_file
 
-    try:
-        agent = Agent(
-            load_tool_sources(tools), model=model, planner=planner, caller=caller, summarizer=summarizer,
-            strategy=strategy, retriever=retriever, alpha=alpha,
-        )  # fmt: skip
-    except AgentkitError as exc:
-        _fail(exc)
+    agent = build_agent(
+        tools, model=model, planner=planner, caller=caller, summarizer=summarizer,
+        strategy=strategy, retriever=retriever, alpha=alpha,
+    )  # fmt: skip
     ChatSession(agent, out, history_file=default_history_file()).loop()
 
 

@@ -99,12 +99,7 @@ def plan_schema(
     schema: dict[str, Any] = {
         "type": "object",
         "properties": {
-            "task_steps": {
-                "type": "array",
-                "items": {"type": "string", "maxLength": max_chars},
-                "minItems": 1,
-                "maxItems": max_nodes,
-            },
+            "task_steps": steps_schema(max_nodes=max_nodes, max_chars=max_chars)["properties"]["task_steps"],
             "task_nodes": {
                 "type": "array",
                 "items": {"anyOf": node_variants},
