@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from pydantic_core import to_jsonable_python
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.config import get_stream_writer
 from langgraph.func import entrypoint, task
@@ -390,8 +391,11 @@ class Agent:
                 )  # fmt: skip
             else:
                 result = await runner.run(index, {j: r["output"] for j, r in upstream.items()})
+            # Outputs travel through the checkpoint, so they must be JSON data: anything else
+            # (a custom object, bytes) is kept as its string form rather than failing the run.
+            result.output = to_jsonable_python(result.output, fallback=str)
             _emit(ev.NodeFinished(result=result))
-            return result.model_dump(mode="json") | {"output": result.output}
+            return result.model_dump(mode="json")
 
         futures = [run_node(i) for i in range(n)]
 

@@ -278,3 +278,21 @@ async def test_cancelled_run_raises_run_cancelled_with_partial_results_and_can_r
     assert [n.output for n in info.value.partial.nodes] == ["A"]
     result = await agent.resume("c1")
     assert result.status == RunStatus.OK and CALLS == ["upper"]
+
+
+async def test_non_json_tool_output_is_kept_as_text_not_a_crash():
+    class Thing:
+        def __str__(self):
+            return "a thing"
+
+    @tool
+    def make(text: str) -> object:
+        """Make a thing.
+
+        Args:
+            text: anything
+        """
+        return Thing()
+
+    result = await Agent([make, exclaim], model=scripted(plan(("make", {"text": "a"}), ("exclaim", {"text": "<node-0>"}))), retriever=None).run("x")
+    assert [n.output for n in result.nodes] == ["a thing", "a thing!"]
