@@ -1,0 +1,405 @@
+"""The TaskBench runner: plan every sample of a domain with a system, write predictions, score.
+
+A run folder (``--out``) holds::
+
+    predictions.jsonl   {"id", "result": {task_steps, task_nodes, task_links}} per finished sample,
+                        appended and flushed as each one finishes (TaskBench's prediction format)
+    errors.jsonl        {"id", "error_type", "error"} per failed sample (never fatal)
+    samples.jsonl       {"id", "status", "elapsed_s", tokens...}: the time and usage of every attempt
+    run.json            what was run (system, model, data, options); a resume must match it
+    data.jsonl          the gold lines of the selected samples, byte for byte, and
+    tool_desc.json      a copy of the domain's tool list: ``agentkit bench score --data OUT`` re-scores
+    metrics.json        official and strict scores, coverage, time per sample
+    report.md           the tables, plots (PNG, when matplotlib is installed), errors
+
+A run that is interrupted or crashes continues where it stopped: ids already in
+``predictions.jsonl`` are skipped. Failed ids are tried again on a resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from agentkit.bench.taskbench_data import Dependency, gold_file, load_gold, load_predictions, load_user_requests
+from agentkit.bench.taskbench_score import score_predictions
+from agentkit.errors import ConfigError
+from agentkit.models import ChatModel, Usage
+
+SystemName = Literal["agentkit", "reference"]
+SYSTEMS: tuple[str, ...] = ("agentkit", "reference")
+TYPES: tuple[str, ...] = ("single", "chain", "dag")
+RUN_KEYS = ("system", "model", "data", "options")  # what a resume must agree with
+
+
+class System(Protocol):
+    name: str
+    dependency: Dependency
+
+    @property
+    def excluded_ids(self) -> set[str]: ...
+
+    async def predict(self, request: str) -> tuple[dict[str, Any], Usage]: ...
+
+
+@dataclass
+class Sample:
+    id: str
+    request: str
+    type: str
+    n_nodes: int
+    line: str  # the gold line, verbatim
+
+
+class AgentkitSystem:
+    """agentkit's planner: retrieve the top-k tools, then the constrained two-phase planner
+    (steps, then one schema-constrained node per step, validated, one repair round). Plan only."""
+
+    name = "agentkit"
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        model: ChatModel,
+        *,
+        retriever: str | None = "hybrid",
+        top_k: int = 8,
+        strategy: str = "one-shot",
+    ):
+        from agentkit.agent import Agent
+        from agentkit.loaders import load_taskbench_tools
+
+        folder = gold_file(data_dir).parent
+        loaded = load_taskbench_tools(folder)
+        self.dependency: Dependency = "temporal" if loaded.dependency == "temporal" else "resource"
+        self.agent = Agent(loaded.registry, model=model, retriever=retriever, top_k=top_k, strategy=strategy, links=loaded.links)
+
+    @property
+    def excluded_ids(self) -> set[str]:
+        return set()
+
+    async def predict(self, request: str) -> tuple[dict[str, Any], Usage]:
+        agent = self.agent
+        retrieved = await asyncio.to_thread(agent._retrieve, request)
+        tools = [agent.registry.get(r.name) for r in retrieved]
+        outcome = await agent.strategy.plan(
+            request, tools, model=agent.models["planner"], registry=agent.registry, graph=agent.graph
+        )
+        return outcome.plan.to_taskbench(self.dependency), outcome.usage
+
+
+def make_system(
+    name: str,
+    data_dir: str | Path,
+    model: ChatModel,
+    *,
+    retriever: str | None = "hybrid",
+    top_k: int = 8,
+    strategy: str = "one-shot",
+    demos: int = 0,
+    reformat: bool = False,
+    max_tokens: int = 2000,
+) -> System:
+    if name == "agentkit":
+        return AgentkitSystem(data_dir, model, retriever=retriever, top_k=top_k, strategy=strategy)
+    if name == "reference":
+        from agentkit.bench.reference import ReferenceSystem
+
+        return ReferenceSystem(data_dir, model, demos=demos, reformat=reformat, max_tokens=max_tokens)
+    raise ConfigError(f"unknown system {name!r} (expected {' or '.join(SYSTEMS)})")
+
+
+def load_samples(data_dir: str | Path, *, type: str | None = None, limit: int | None = None, exclude: set[str] = frozenset()) -> list[Sample]:
+    """The samples to run, in gold-file order: request = ``user_request`` when the domain has
+    ``user_requests.jsonl`` (what upstream sends), else the gold ``instruction``."""
+    path = gold_file(data_dir)
+    if type is not None and type not in TYPES:
+        raise ConfigError(f"unknown --type {type!r} (expected {', '.join(TYPES)})")
+    if limit is not None and limit < 1:
+        raise ConfigError(f"--limit must be at least 1, got {limit}")
+    golds = load_gold(path)
+    requests_path = path.parent / "user_requests.jsonl"
+    requests = load_user_requests(requests_path) if requests_path.is_file() else {}
+    lines: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            lines[str(json.loads(line).get("id"))] = line
+    samples = []
+    for gold in golds:
+        if gold.id in exclude or (type is not None and gold.type != type):
+            continue
+        request = requests.get(gold.id) or gold.instruction
+        if not request:
+            raise ConfigError(f"{path}: sample {gold.id} has no user_request and no instruction")
+        samples.append(Sample(id=gold.id, request=request, type=gold.type, n_nodes=gold.n_nodes, line=lines[gold.id]))
+    if not samples:
+        raise ConfigError(f"{path}: no samples" + (f" of type {type!r}" if type else ""))
+    return samples[:limit] if limit else samples
+
+
+@dataclass
+class RunSummary:
+    out: Path
+    selected: int
+    skipped: int  # already predicted before this invocation
+    done: int  # predicted in this invocation
+    failed: int  # failed in this invocation
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+class _Writer:
+    """Appends JSON lines and flushes each one, so a crash loses at most the line being written."""
+
+    def __init__(self, path: Path):
+        if path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n"):
+            with path.open("ab") as fh:  # a line cut by a crash: keep it on its own line
+                fh.write(b"\n")
+        self.fh = path.open("a", encoding="utf-8")
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.fh.flush()
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+def _raw_output(exc: BaseException) -> dict[str, Any]:
+    """What the model said, when the error carries it (unparseable answer, invalid plan), capped."""
+    raw = getattr(exc, "raw", None)
+    partial = getattr(exc, "partial", None)
+    if not raw and partial is not None and getattr(partial, "raw", None):
+        raw = "\n---\n".join(partial.raw)
+    return {"raw": raw[:_RAW_CHARS]} if isinstance(raw, str) and raw else {}
+
+
+_RAW_CHARS = 4000
+
+
+def _check_resume(out: Path, info: dict[str, Any]) -> None:
+    path = out / "run.json"
+    if path.is_file():
+        try:
+            before = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            raise ConfigError(f"{path}: not valid JSON; remove it or use another --out") from None
+        for key in RUN_KEYS:
+            if before.get(key) != info.get(key):
+                raise ConfigError(
+                    f"{out} holds a run with {key}={before.get(key)!r}, not {info.get(key)!r}: use another --out to start a new run"
+                )
+
+
+def done_ids(predictions: Path) -> set[str]:
+    if not predictions.is_file():
+        return set()
+    return {pid for pid, record in load_predictions(predictions).records.items() if record.result is not None}
+
+
+async def run_samples(
+    system: System,
+    samples: list[Sample],
+    out: Path,
+    *,
+    concurrency: int = 1,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[Sample, bool], None] | None = None,
+) -> tuple[int, int, int]:
+    """Predict every sample not yet in ``out/predictions.jsonl``; returns (skipped, done, failed)."""
+    if concurrency < 1:
+        raise ConfigError(f"--concurrency must be at least 1, got {concurrency}")
+    finished = done_ids(out / "predictions.jsonl")
+    pending = [s for s in samples if s.id not in finished]
+    if on_start:
+        on_start(len(samples) - len(pending))
+    predictions, errors, log = (_Writer(out / name) for name in ("predictions.jsonl", "errors.jsonl", "samples.jsonl"))
+    gate = asyncio.Semaphore(concurrency)
+    counts = {"done": 0, "failed": 0}
+
+    async def one(sample: Sample) -> None:
+        async with gate:
+            started = time.perf_counter()
+            try:
+                result, usage = await system.predict(sample.request)
+            except Exception as exc:  # noqa: BLE001 - any failure of one sample is recorded, never fatal
+                elapsed = time.perf_counter() - started
+                errors.write({"id": sample.id, "error_type": type(exc).__name__, "error": str(exc), **_raw_output(exc)})
+                log.write({"id": sample.id, "status": "error", "elapsed_s": round(elapsed, 3)})
+                counts["failed"] += 1
+                ok = False
+            else:
+                elapsed = time.perf_counter() - started
+                predictions.write({"id": sample.id, "result": result})
+                log.write({
+                    "id": sample.id, "status": "ok", "elapsed_s": round(elapsed, 3), "model_calls": usage.calls,
+                    "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+                })  # fmt: skip
+                counts["done"] += 1
+                ok = True
+            if on_done:
+                on_done(sample, ok)
+
+    try:
+        await asyncio.gather(*(one(s) for s in pending))
+    finally:
+        for writer in (predictions, errors, log):
+            writer.close()
+    return len(samples) - len(pending), counts["done"], counts["failed"]
+
+
+def timing(out: Path, ids: set[str]) -> dict[str, Any]:
+    """Time per sample over every attempt logged for ``ids`` (across resumes); the last attempt per id wins."""
+    last: dict[str, dict[str, Any]] = {}
+    path = out / "samples.jsonl"
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("id") in ids:
+                last[record["id"]] = record
+    times = [r["elapsed_s"] for r in last.values() if isinstance(r.get("elapsed_s"), (int, float))]
+    ok = [r for r in last.values() if r.get("status") == "ok"]
+    return {
+        "attempted": len(last),
+        "ok": len(ok),
+        "errors": len(last) - len(ok),
+        "mean_s_per_sample": statistics.fmean(times) if times else None,
+        "median_s_per_sample": statistics.median(times) if times else None,
+        "total_s": sum(times),
+        "mean_completion_tokens": statistics.fmean(r.get("completion_tokens", 0) for r in ok) if ok else None,
+    }
+
+
+def last_errors(out: Path, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The latest recorded error of each id in ``ids`` that still has no prediction."""
+    path = out / "errors.jsonl"
+    predicted = done_ids(out / "predictions.jsonl")
+    found: dict[str, dict[str, Any]] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and record.get("id") in ids and record["id"] not in predicted:
+                found[record["id"]] = record
+    return found
+
+
+def finish(out: Path, data_dir: Path, samples: list[Sample], info: dict[str, Any]) -> dict[str, Any]:
+    """Score the run (official and strict, over the selected samples only), write metrics.json and report.md."""
+    from agentkit.bench.report import write_report
+
+    score_dir = out
+    (score_dir / "data.jsonl").write_text("".join(s.line + "\n" for s in samples), encoding="utf-8")
+    shutil.copyfile(gold_file(data_dir).parent / "tool_desc.json", score_dir / "tool_desc.json")
+    predictions = out / "predictions.jsonl"
+    if not predictions.exists():
+        predictions.touch()
+    ids = {s.id for s in samples}
+    official = score_predictions(score_dir, predictions, mode="official")
+    strict = score_predictions(score_dir, predictions, mode="strict")
+    metrics = {
+        "run": info,
+        "samples": len(samples),
+        "timing": timing(out, ids),
+        "errors": {i: {"error_type": e.get("error_type"), "error": e.get("error")} for i, e in last_errors(out, ids).items()},
+        "official": official.model_dump(mode="json"),
+        "strict": strict.model_dump(mode="json"),
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
+    write_report(out, metrics, samples)
+    return metrics
+
+
+__all__ = [
+    "SYSTEMS",
+    "TYPES",
+    "AgentkitSystem",
+    "RunSummary",
+    "Sample",
+    "System",
+    "done_ids",
+    "finish",
+    "load_samples",
+    "make_system",
+    "run_samples",
+    "run_taskbench",
+]
+
+
+def run_taskbench(
+    data_dir: str | Path,
+    model: str | ChatModel,
+    *,
+    system: str = "agentkit",
+    out: str | Path,
+    limit: int | None = None,
+    type: str | None = None,
+    concurrency: int = 1,
+    retriever: str | None = "hybrid",
+    top_k: int = 8,
+    strategy: str = "one-shot",
+    demos: int = 0,
+    reformat: bool = False,
+    max_tokens: int = 2000,
+    on_start: Callable[[int, int], None] | None = None,
+    on_done: Callable[[Sample, bool], None] | None = None,
+) -> RunSummary:
+    """Plan the selected samples of a TaskBench domain folder with ``system``, then score them.
+
+    ``on_start(total, already_done)`` and ``on_done(sample, ok)`` drive a progress display.
+    """
+    from agentkit.models import load_model, parse_model_spec
+
+    data_dir = Path(data_dir)
+    if not data_dir.exists():
+        raise ConfigError(f"{data_dir}: no such folder")
+    gold_file(data_dir)  # a clear error before anything slow
+    if system not in SYSTEMS:
+        raise ConfigError(f"unknown --system {system!r} (expected {' or '.join(SYSTEMS)})")
+    if retriever not in (None, "bm25", "dense", "hybrid"):
+        raise ConfigError(f"unknown --retriever {retriever!r} (expected hybrid, bm25, dense or none)")
+    if concurrency < 1:
+        raise ConfigError(f"--concurrency must be at least 1, got {concurrency}")
+    load_samples(data_dir, type=type, limit=limit)  # validates --type / --limit early
+    if isinstance(model, str):
+        parse_model_spec(model)
+    model_name = model if isinstance(model, str) else getattr(model, "name", type_name(model))
+    options: dict[str, Any] = (
+        {"retriever": retriever, "top_k": top_k, "strategy": strategy}
+        if system == "agentkit"
+        else {"demos": demos, "reformat": reformat, "max_tokens": max_tokens}
+    )
+    info = {"system": system, "model": model_name, "data": str(data_dir.resolve()), "options": options, "type": type, "limit": limit}
+    out = Path(out)
+    _check_resume(out, info)
+    chat_model = load_model(model) if isinstance(model, str) else model
+    runner = make_system(
+        system, data_dir, chat_model, retriever=retriever, top_k=top_k, strategy=strategy,
+        demos=demos, reformat=reformat, max_tokens=max_tokens,
+    )  # fmt: skip
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    samples = load_samples(data_dir, type=type, limit=limit, exclude=runner.excluded_ids)
+
+    def started(already: int) -> None:
+        if on_start:
+            on_start(len(samples), already)
+
+    skipped, done, failed = asyncio.run(run_samples(runner, samples, out, concurrency=concurrency, on_start=started, on_done=on_done))
+    metrics = finish(out, data_dir, samples, info)
+    return RunSummary(out=out, selected=len(samples), skipped=skipped, done=done, failed=failed, metrics=metrics)
+
+
+def type_name(value: Any) -> str:
+    return type(value).__name__
