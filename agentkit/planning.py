@@ -21,7 +21,7 @@ from .toolgraph import ToolGraph
 NO_TOOL = "none"
 
 
-REFERENCE = "<node-[0-9]>"
+REFERENCE = "<node-[0-9]{1,2}>"
 _NUMBER = {"integer": "-?[0-9]{1,12}", "number": "-?[0-9]{1,12}([.][0-9]{1,6})?"}
 
 

@@ -440,7 +440,14 @@ class PathSearch:
         prior = self._prior(subtask, tool)
         self.stats.record(subtask, tool, success=True, latency=latency, prior_cost=prior.cost)
         self.finished[subtask] = tool
-        self._path = None  # normalisation may have moved
+        # A success on the planned tool leaves the other choices as they were, so the path is
+        # kept (re-planning after every node would make a long chain quadratic). Only a
+        # different tool, or a latency that moved the cost scale, triggers a re-plan.
+        path = self._path
+        if path is None or path.assignments.get(subtask, None) is None or path.assignments[subtask].tool != tool:
+            self._path = None
+        elif latency is not None and latency > max(c.cost for st in self.problem.subtasks for c in st.candidates):
+            self._path = None
 
     def report_failure(self, subtask: str, tool: str,
                        kind: FailureKind | BaseException = "error",
