@@ -58,3 +58,16 @@ def test_ctrl_c_cancels_the_turn_not_the_session(chat):
     chat.expect("agent> the answer is HELLO")
     chat.sendeof()
     chat.expect(pexpect.EOF)
+
+
+def test_a_tool_that_needs_approval_asks_y_or_n(chat):
+    chat.sendline("delete notes.txt")
+    chat.expect(r"approve delete_file\(")
+    chat.sendline("y")
+    chat.expect("deleted notes.txt")
+    chat.expect("you> ")
+    chat.sendline("delete notes.txt again")
+    chat.expect(r"approve delete_file\(")
+    chat.sendline("n")
+    chat.expect("rejected")
+    chat.expect("you> ")
