@@ -77,7 +77,9 @@ def taskbench(
     limit: Annotated[int | None, typer.Option(help="Only the first N samples (after --type).")] = None,
     type_: Annotated[str | None, typer.Option("--type", help="Only samples of this type: single, chain or dag.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Run folder (default: runs/taskbench-DOMAIN-SYSTEM). An existing run resumes.")] = None,
-    concurrency: Annotated[int, typer.Option(help="Samples in flight at once.")] = 1,
+    concurrency: Annotated[int, typer.Option(help="Samples in flight at once (with --backend ray: workers, one sample each).")] = 1,
+    backend: Annotated[str, typer.Option(help="local (this process) or ray (a Ray cluster; needs agentkit[ray]).")] = "local",
+    address: Annotated[str | None, typer.Option(help="--backend ray: cluster address (auto, HOST:PORT, ray://HOST:PORT); default: start a local Ray instance.")] = None,
     retriever: Annotated[str, typer.Option(help="agentkit system: hybrid, bm25, dense, or none (all tools).")] = "hybrid",
     top_k: Annotated[int, typer.Option("--top-k", help="agentkit system: tools retrieved for the planner.")] = 8,
     strategy: Annotated[str, typer.Option(help="agentkit system: planner strategy, one-shot or zero-shot.")] = "one-shot",
@@ -89,10 +91,13 @@ def taskbench(
     """Plan TaskBench samples with a system, write predictions.jsonl, metrics.json and report.md."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from agentkit.bench.run import SYSTEMS, TYPES, run_taskbench
+    from agentkit.bench.run import BACKENDS, SYSTEMS, TYPES, run_taskbench
 
     with _clean_errors():
         _choice(system, "--system", SYSTEMS)
+        _choice(backend, "--backend", BACKENDS)
+        if address is not None and backend != "ray":
+            raise ConfigError("--address needs --backend ray")
         _choice(type_, "--type", TYPES)
         _choice(retriever, "--retriever", ("hybrid", "bm25", "dense", "none"))
         _existing_dir(data, "--data")
@@ -127,7 +132,8 @@ def taskbench(
             summary = run_taskbench(
                 data, model, system=system, out=out, limit=limit, type=type_, concurrency=concurrency,
                 retriever=None if retriever == "none" else retriever, top_k=top_k, strategy=strategy,
-                demos=demos, reformat=reformat, max_tokens=max_tokens, on_start=on_start, on_done=on_done,
+                demos=demos, reformat=reformat, max_tokens=max_tokens, backend=backend, address=address,
+                on_start=on_start, on_done=on_done,
             )  # fmt: skip
     metrics = summary.metrics
     off, strict = metrics["official"]["overall"], metrics["strict"]["overall"]

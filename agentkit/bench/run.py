@@ -14,6 +14,10 @@ A run folder (``--out``) holds::
 
 A run that is interrupted or crashes continues where it stopped: ids already in
 ``predictions.jsonl`` are skipped. Failed ids are tried again on a resume.
+
+Samples run in this process (``backend="local"``) or on the workers of a Ray cluster
+(``backend="ray"``, :mod:`agentkit.bench.ray_backend`); either way this driver writes the records
+above, so a run started on one backend resumes on the other.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import json
 import shutil
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -36,6 +40,7 @@ from agentkit.models import ChatModel, Usage
 SystemName = Literal["agentkit", "reference"]
 SYSTEMS: tuple[str, ...] = ("agentkit", "reference")
 TYPES: tuple[str, ...] = ("single", "chain", "dag")
+BACKENDS: tuple[str, ...] = ("local", "ray")  # where samples run: this process, or a Ray cluster
 RUN_KEYS = ("system", "model", "data", "options")  # what a resume must agree with
 
 
@@ -203,6 +208,96 @@ def done_ids(predictions: Path) -> set[str]:
     return {pid for pid, record in load_predictions(predictions).records.items() if record.result is not None}
 
 
+@dataclass
+class Outcome:
+    """What predicting one sample gave, as plain data (it crosses process boundaries on the Ray backend)."""
+
+    id: str
+    elapsed_s: float
+    result: dict[str, Any] | None = None  # None: the sample failed
+    usage: Usage | None = None
+    error_type: str = ""
+    error: str = ""
+    raw: str | None = None  # what the model said, when a failure carries it
+
+
+async def predict_one(system: System, sample_id: str, request: str) -> Outcome:
+    """Predict one sample; any failure becomes an error outcome, never an exception (one sample never ends a run)."""
+    started = time.perf_counter()
+    try:
+        result, usage = await system.predict(request)
+    except Exception as exc:  # noqa: BLE001 - recorded per sample
+        elapsed = time.perf_counter() - started
+        return Outcome(sample_id, elapsed, error_type=type(exc).__name__, error=str(exc), raw=_raw_output(exc).get("raw"))
+    return Outcome(sample_id, time.perf_counter() - started, result=result, usage=usage)
+
+
+Predictor = Callable[[list[Sample]], AsyncIterator[Outcome]]
+"""Runs the pending samples somewhere (this process, a Ray cluster) and yields each outcome as it arrives."""
+
+
+def local_predictor(system: System, concurrency: int = 1) -> Predictor:
+    """Up to ``concurrency`` samples in flight at once on one system in this process."""
+
+    async def outcomes(samples: list[Sample]) -> AsyncIterator[Outcome]:
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(sample: Sample) -> Outcome:
+            async with gate:
+                return await predict_one(system, sample.id, sample.request)
+
+        tasks = [asyncio.ensure_future(one(s)) for s in samples]  # created in order: the gate admits them in order
+        try:
+            for next_done in asyncio.as_completed(tasks):
+                yield await next_done
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    return outcomes
+
+
+async def record_samples(
+    predictor: Predictor,
+    samples: list[Sample],
+    out: Path,
+    *,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[Sample, bool], None] | None = None,
+) -> tuple[int, int, int]:
+    """The driver's part of every backend: skip the ids already in ``out/predictions.jsonl``, then write each
+    outcome the moment it arrives (so an interrupted run resumes); returns (skipped, done, failed)."""
+    finished = done_ids(out / "predictions.jsonl")
+    pending = [s for s in samples if s.id not in finished]
+    by_id = {s.id: s for s in pending}
+    if on_start:
+        on_start(len(samples) - len(pending))
+    predictions, errors, log = (_Writer(out / name) for name in ("predictions.jsonl", "errors.jsonl", "samples.jsonl"))
+    counts = {"done": 0, "failed": 0}
+    try:
+        async for outcome in predictor(pending):
+            elapsed = round(outcome.elapsed_s, 3)
+            if outcome.result is None:
+                raw = {"raw": outcome.raw} if outcome.raw else {}
+                errors.write({"id": outcome.id, "error_type": outcome.error_type, "error": outcome.error, **raw})
+                log.write({"id": outcome.id, "status": "error", "elapsed_s": elapsed})
+                counts["failed"] += 1
+            else:
+                usage = outcome.usage or Usage()
+                predictions.write({"id": outcome.id, "result": outcome.result})
+                log.write({
+                    "id": outcome.id, "status": "ok", "elapsed_s": elapsed, "model_calls": usage.calls,
+                    "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+                })  # fmt: skip
+                counts["done"] += 1
+            if on_done:
+                on_done(by_id[outcome.id], outcome.result is not None)
+    finally:
+        for writer in (predictions, errors, log):
+            writer.close()
+    return len(samples) - len(pending), counts["done"], counts["failed"]
+
+
 async def run_samples(
     system: System,
     samples: list[Sample],
@@ -212,46 +307,10 @@ async def run_samples(
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[Sample, bool], None] | None = None,
 ) -> tuple[int, int, int]:
-    """Predict every sample not yet in ``out/predictions.jsonl``; returns (skipped, done, failed)."""
+    """Predict every sample not yet in ``out/predictions.jsonl`` in this process; returns (skipped, done, failed)."""
     if concurrency < 1:
         raise ConfigError(f"--concurrency must be at least 1, got {concurrency}")
-    finished = done_ids(out / "predictions.jsonl")
-    pending = [s for s in samples if s.id not in finished]
-    if on_start:
-        on_start(len(samples) - len(pending))
-    predictions, errors, log = (_Writer(out / name) for name in ("predictions.jsonl", "errors.jsonl", "samples.jsonl"))
-    gate = asyncio.Semaphore(concurrency)
-    counts = {"done": 0, "failed": 0}
-
-    async def one(sample: Sample) -> None:
-        async with gate:
-            started = time.perf_counter()
-            try:
-                result, usage = await system.predict(sample.request)
-            except Exception as exc:  # noqa: BLE001 - any failure of one sample is recorded, never fatal
-                elapsed = time.perf_counter() - started
-                errors.write({"id": sample.id, "error_type": type(exc).__name__, "error": str(exc), **_raw_output(exc)})
-                log.write({"id": sample.id, "status": "error", "elapsed_s": round(elapsed, 3)})
-                counts["failed"] += 1
-                ok = False
-            else:
-                elapsed = time.perf_counter() - started
-                predictions.write({"id": sample.id, "result": result})
-                log.write({
-                    "id": sample.id, "status": "ok", "elapsed_s": round(elapsed, 3), "model_calls": usage.calls,
-                    "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-                })  # fmt: skip
-                counts["done"] += 1
-                ok = True
-            if on_done:
-                on_done(sample, ok)
-
-    try:
-        await asyncio.gather(*(one(s) for s in pending))
-    finally:
-        for writer in (predictions, errors, log):
-            writer.close()
-    return len(samples) - len(pending), counts["done"], counts["failed"]
+    return await record_samples(local_predictor(system, concurrency), samples, out, on_start=on_start, on_done=on_done)
 
 
 def timing(out: Path, ids: set[str]) -> dict[str, Any]:
@@ -322,16 +381,22 @@ def finish(out: Path, data_dir: Path, samples: list[Sample], info: dict[str, Any
 
 
 __all__ = [
+    "BACKENDS",
     "SYSTEMS",
     "TYPES",
     "AgentkitSystem",
+    "Outcome",
+    "Predictor",
     "RunSummary",
     "Sample",
     "System",
     "done_ids",
     "finish",
     "load_samples",
+    "local_predictor",
     "make_system",
+    "predict_one",
+    "record_samples",
     "run_samples",
     "run_taskbench",
 ]
@@ -352,11 +417,15 @@ def run_taskbench(
     demos: int = 0,
     reformat: bool = False,
     max_tokens: int = 2000,
+    backend: str = "local",
+    address: str | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_done: Callable[[Sample, bool], None] | None = None,
 ) -> RunSummary:
     """Plan the selected samples of a TaskBench domain folder with ``system``, then score them.
 
+    ``backend="ray"`` runs ``concurrency`` workers on the Ray cluster at ``address`` (default: a local
+    instance started for this run); see :mod:`agentkit.bench.ray_backend`.
     ``on_start(total, already_done)`` and ``on_done(sample, ok)`` drive a progress display.
     """
     from agentkit.models import load_model, parse_model_spec
@@ -371,6 +440,14 @@ def run_taskbench(
         raise ConfigError(f"unknown --retriever {retriever!r} (expected hybrid, bm25, dense or none)")
     if concurrency < 1:
         raise ConfigError(f"--concurrency must be at least 1, got {concurrency}")
+    if backend not in BACKENDS:
+        raise ConfigError(f"unknown --backend {backend!r} (expected {' or '.join(BACKENDS)})")
+    if address is not None and backend != "ray":
+        raise ConfigError("--address needs --backend ray")
+    if backend == "ray":
+        from agentkit.bench.ray_backend import require_ray
+
+        require_ray()  # the missing extra is named before anything is written
     load_samples(data_dir, type=type, limit=limit)  # validates --type / --limit early
     if isinstance(model, str):
         parse_model_spec(model)
@@ -383,20 +460,30 @@ def run_taskbench(
     info = {"system": system, "model": model_name, "data": str(data_dir.resolve()), "options": options, "type": type, "limit": limit}
     out = Path(out)
     _check_resume(out, info)
-    chat_model = load_model(model) if isinstance(model, str) else model
-    runner = make_system(
-        system, data_dir, chat_model, retriever=retriever, top_k=top_k, strategy=strategy,
-        demos=demos, reformat=reformat, max_tokens=max_tokens,
-    )  # fmt: skip
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    samples = load_samples(data_dir, type=type, limit=limit, exclude=runner.excluded_ids)
+    system_options: dict[str, Any] = {
+        "retriever": retriever, "top_k": top_k, "strategy": strategy, "demos": demos, "reformat": reformat, "max_tokens": max_tokens,
+    }  # fmt: skip
 
-    def started(already: int) -> None:
-        if on_start:
-            on_start(len(samples), already)
+    def run(predictor: Predictor, excluded: set[str]) -> tuple[list[Sample], tuple[int, int, int]]:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        samples = load_samples(data_dir, type=type, limit=limit, exclude=excluded)
 
-    skipped, done, failed = asyncio.run(run_samples(runner, samples, out, concurrency=concurrency, on_start=started, on_done=on_done))
+        def started(already: int) -> None:
+            if on_start:
+                on_start(len(samples), already)
+
+        return samples, asyncio.run(record_samples(predictor, samples, out, on_start=started, on_done=on_done))
+
+    if backend == "ray":
+        from agentkit.bench.ray_backend import RayWorkers, ray_session
+
+        with ray_session(address, num_cpus=concurrency) as ray:
+            workers = RayWorkers(ray, system, data_dir, model, system_options, concurrency)
+            samples, (skipped, done, failed) = run(workers.outcomes, workers.excluded_ids())
+    else:
+        runner = make_system(system, data_dir, load_model(model), **system_options)
+        samples, (skipped, done, failed) = run(local_predictor(runner, concurrency), runner.excluded_ids)
     metrics = finish(out, data_dir, samples, info)
     return RunSummary(out=out, selected=len(samples), skipped=skipped, done=done, failed=failed, metrics=metrics)
 
