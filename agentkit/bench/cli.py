@@ -78,7 +78,7 @@ def taskbench(
     type_: Annotated[str | None, typer.Option("--type", help="Only samples of this type: single, chain or dag.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Run folder (default: runs/taskbench-DOMAIN-SYSTEM). An existing run resumes.")] = None,
     concurrency: Annotated[int, typer.Option(help="Samples in flight at once (with --backend ray: workers, one sample each).")] = 1,
-    backend: Annotated[str, typer.Option(help="local (this process) or ray (a Ray cluster; needs agentkit[ray]).")] = "local",
+    backend: Annotated[str, typer.Option(help="local (this process) or ray (a Ray cluster; needs the optional ray extra).")] = "local",
     address: Annotated[str | None, typer.Option(help="--backend ray: cluster address (auto, HOST:PORT, ray://HOST:PORT); default: start a local Ray instance.")] = None,
     retriever: Annotated[str, typer.Option(help="agentkit system: hybrid, bm25, dense, or none (all tools).")] = "hybrid",
     top_k: Annotated[int, typer.Option("--top-k", help="agentkit system: tools retrieved for the planner.")] = 8,
