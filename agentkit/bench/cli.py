@@ -265,4 +265,64 @@ def retrieval(
         print(f"\nnote: {len(result['unknown_gold'])} gold tool(s) are not in tools.jsonl: {', '.join(result['unknown_gold'][:10])}")
 
 
+# -- bfcl ----------------------------------------------------------------------------------
+
+
+@bench_app.command()
+def bfcl(
+    category: Annotated[list[str] | None, typer.Option("--category", "-c", help="Category, repeatable or comma-separated (simple, multiple, parallel, parallel_multiple, irrelevance, live_*, java, javascript; 'all', 'live'). Default: the first five.")] = None,
+    model: Annotated[str, typer.Option("--model", "-m", help="Model spec for the caller, e.g. llamacpp:default or openai:MODEL@URL.")] = "llamacpp:default",
+    limit: Annotated[int | None, typer.Option(help="Only the first N samples of each category.")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Folder with BFCL_v*_<category>.json + possible_answer/ (default: the installed bfcl-eval package).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Run folder (default: runs/bfcl-MODEL). An existing run resumes.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Samples in flight at once.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json instead of the table.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """The caller on BFCL's single-turn categories, scored by BFCL's AST checker; results.jsonl + metrics.json."""
+    import re
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    from agentkit.bench.bfcl import format_table, run_bfcl
+    from agentkit.bench.bfcl_data import select_categories
+
+    with _clean_errors():
+        categories = select_categories(category)
+        if limit is not None and limit < 1:
+            raise ConfigError(f"--limit must be at least 1, got {limit}")
+        if concurrency < 1:
+            raise ConfigError(f"--concurrency must be at least 1, got {concurrency}")
+        if data is not None:
+            _existing_dir(data, "--data")
+        out = out or Path("runs") / ("bfcl-" + re.sub(r"[^A-Za-z0-9._-]+", "_", model).strip("_"))
+        progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[correct]} correct"), TimeElapsedColumn(), TimeRemainingColumn(),
+            console=_err, disable=quiet,
+        )  # fmt: skip
+        task_id = progress.add_task(f"bfcl {model}", total=None, correct=0)
+        correct = 0
+
+        def on_start(total: int, already: int) -> None:
+            progress.update(task_id, total=total, completed=already)
+            if already and not quiet:
+                progress.console.print(f"resuming: {already} of {total} samples already in {out / 'results.jsonl'}")
+
+        def on_done(result: Any) -> None:
+            nonlocal correct
+            correct += int(result.valid)
+            progress.update(task_id, advance=1, correct=correct)
+
+        with progress:
+            summary = run_bfcl(model, categories=categories, out=out, data_dir=data, limit=limit, concurrency=concurrency, on_start=on_start, on_done=on_done)
+    if as_json:
+        print(json.dumps(summary.metrics, indent=2))
+        return
+    print(f"BFCL ({summary.metrics['run']['data']}), caller {summary.metrics['run']['model']}: {summary.selected} samples, "
+          f"{summary.skipped} already done, {summary.done} answered now, {summary.errors} failed now\n")  # fmt: skip
+    print(format_table(summary.metrics))
+    print(f"wrote {summary.out / 'results.jsonl'}, {summary.out / 'metrics.json'}")
+
+
 __all__ = ["bench_app", "evaluate_retrieval", "load_queries", "parse_ks"]
