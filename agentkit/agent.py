@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import uuid
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,12 @@ def _cached_retriever(kind: str, tools: list[Tool]) -> Retriever:
 
 def _emit(event: Any) -> None:
     get_stream_writer()(event)
+
+
+def _token_emitter(role: str) -> Callable[[str], None]:
+    """Streams a role's generated text as TokenGenerated events (writer bound now, in the task's context)."""
+    writer = get_stream_writer()
+    return lambda text: writer(ev.TokenGenerated(role=role, text=text))
 
 
 class Agent:
@@ -223,14 +229,16 @@ class Agent:
             tools = [agent.registry.get(n) for n in tool_names]
             outcome = await agent.strategy.plan(
                 request, tools, model=agent.models["planner"], registry=agent.registry, graph=agent.graph,
-                history=[Turn(**t) for t in history],
+                history=[Turn(**t) for t in history], on_token=_token_emitter("planner"),
             )  # fmt: skip
             return {"plan": outcome.plan.model_dump(), "usage": outcome.usage.model_dump(), "attempts": outcome.attempts}
 
         @task
         async def summarize(request: str, nodes: list[dict[str, Any]], unsolvable: str | None) -> dict[str, Any]:
             summarizer = Summarizer(agent.models["summarizer"])
-            answer, usage = await summarizer.summarize(request, [NodeResult.model_validate(n) for n in nodes], unsolvable)
+            answer, usage = await summarizer.summarize(
+                request, [NodeResult.model_validate(n) for n in nodes], unsolvable, on_token=_token_emitter("summarizer")
+            )
             return {"answer": answer, "usage": usage.model_dump()}
 
         @entrypoint(checkpointer=saver, name="agentkit_run")

@@ -39,6 +39,7 @@ class ChatSession:
         self.console = console or Console()
         self.results: list[RunResult] = []
         self.history_file = history_file
+        self._printer = EventPrinter(self.console)
         self._setup_readline()
 
     def _setup_readline(self) -> None:
@@ -93,10 +94,11 @@ class ChatSession:
             return
         if result is not None:
             self.results.append(result)
-            self.console.print(f"[bold green]agent>[/] {result.answer or '(no answer)'}", highlight=False)
+            if (result.answer or "").strip() != self._printer.streamed_answer.strip():  # not already streamed
+                self.console.print(f"[bold green]agent>[/] {result.answer or '(no answer)'}", highlight=False)
 
     async def _run(self, stream: Any) -> RunResult | None:
-        printer = EventPrinter(self.console)
+        printer = self._printer = EventPrinter(self.console, stream_answer=True, answer_prefix="[bold green]agent>[/] ")
         result = None
         async for event in stream:
             if isinstance(event, ev.ApprovalRequested):

@@ -56,6 +56,19 @@ class ApprovalRequested(BaseModel):
     arguments: dict[str, Any]
 
 
+class TokenGenerated(BaseModel):
+    """A piece of text a role's model just generated (raw, as streamed: plans and arguments are JSON).
+
+    ``index`` is the plan node a caller works for. Pieces arrive before the role's
+    ``ModelCalled``; a repair round streams again from the start of its answer.
+    """
+
+    kind: Literal["token"] = "token"
+    role: str
+    text: str
+    index: int | None = None
+
+
 class ModelCalled(BaseModel):
     """One role's model call finished: its token and latency usage."""
 
@@ -71,7 +84,7 @@ class Finished(BaseModel):
 
 
 Event = Annotated[
-    Retrieved | Planned | PathChosen | NodeStarted | NodeFinished | NodeFailed | ApprovalRequested | ModelCalled | Finished,
+    Retrieved | Planned | PathChosen | NodeStarted | NodeFinished | NodeFailed | ApprovalRequested | TokenGenerated | ModelCalled | Finished,
     Field(discriminator="kind"),
 ]
 
@@ -86,4 +99,5 @@ __all__ = [
     "PathChosen",
     "Planned",
     "Retrieved",
+    "TokenGenerated",
 ]

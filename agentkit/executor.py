@@ -114,7 +114,7 @@ class NodeRunner:
                 tool = self.registry.get(tool_name)
                 started = time.perf_counter()
                 try:
-                    args = await self._arguments(tool, planned.task, planned.arguments, upstream, step)
+                    args = await self._arguments(index, tool, planned.task, planned.arguments, upstream, step)
                     if tool.needs_approval:
                         decision = self.approve({"index": index, "tool": tool.name, "arguments": args})
                         if not _approved(decision):
@@ -148,7 +148,7 @@ class NodeRunner:
                 )  # fmt: skip
 
     async def _arguments(
-        self, tool: Tool, planned_tool: str, planned: dict[str, Any], upstream: dict[int, Any], step: str
+        self, index: int, tool: Tool, planned_tool: str, planned: dict[str, Any], upstream: dict[int, Any], step: str
     ) -> dict[str, Any]:
         """The planned arguments when they fit ``tool`` (also a substitute tool); else the caller fills them."""
         try:
@@ -157,10 +157,13 @@ class NodeRunner:
             if self.caller is None:
                 raise
             problems = str(exc) if tool.name == planned_tool else None
+        from .events import TokenGenerated
+
         named = {f"<node-{j}> ({self.plan.task_nodes[j].task})": v for j, v in upstream.items()}
         args, usage = await self.caller.call_arguments(
-            tool, request=self.request, step=step, planned=planned, upstream=named, problems=problems
-        )
+            tool, request=self.request, step=step, planned=planned, upstream=named, problems=problems,
+            on_token=lambda text: self.emit(TokenGenerated(role="caller", text=text, index=index)),
+        )  # fmt: skip
         self.caller_usage = self.caller_usage + usage
         return tool.validate_arguments(resolve_references(args, upstream))
 

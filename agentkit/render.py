@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from rich.console import Console
@@ -38,12 +40,59 @@ def plan_tree(plan: TaskPlan) -> Tree:
     return tree
 
 
-class EventPrinter:
-    """Prints each event as it arrives; ``quiet`` prints only one-line progress."""
+_ANSWER_START = re.compile(r'"answer"\s*:\s*"')
+_OPEN_ESCAPE = re.compile(r"(?<!\\)(\\\\)*\\(u[0-9a-fA-F]{0,3})?$")
 
-    def __init__(self, console: Console, *, quiet: bool = False):
+
+def partial_answer(raw: str) -> str:
+    """The ``answer`` string decoded so far from the summarizer's streamed JSON (``{"answer": "..."``)."""
+    start = _ANSWER_START.search(raw)
+    if start is None:
+        return ""
+    body = raw[start.end() :]
+    end = re.search(r'(?<!\\)(\\\\)*"', body)
+    if end is not None:
+        body = body[: end.end() - 1]
+    else:
+        body = _OPEN_ESCAPE.sub(lambda m: m.group(1) or "", body)  # an escape cut in half waits for its rest
+    try:
+        return json.loads(f'"{body}"')
+    except json.JSONDecodeError:
+        return ""
+
+
+class EventPrinter:
+    """Prints each event as it arrives; ``quiet`` prints only one-line progress.
+
+    With ``stream_answer`` the summarizer's answer is printed as it is generated
+    (after ``answer_prefix``); ``streamed_answer`` then holds what was shown, so the
+    caller prints the final answer only when it differs (e.g. a fallback answer).
+    """
+
+    def __init__(self, console: Console, *, quiet: bool = False, stream_answer: bool = False, answer_prefix: str = ""):
         self.console = console
         self.quiet = quiet
+        self.stream_answer = stream_answer
+        self.answer_prefix = answer_prefix
+        self.streamed_answer = ""
+        self._raw = ""
+
+    def _answer_piece(self, text: str) -> None:
+        if self._raw and self.streamed_answer and self._raw.rstrip().endswith("}"):
+            self.console.print()  # a repair round starts a new answer
+            self._raw, self.streamed_answer = "", ""
+        self._raw += text
+        decoded = partial_answer(self._raw)
+        if not decoded.startswith(self.streamed_answer):
+            return
+        new = decoded[len(self.streamed_answer) :]
+        if not self.streamed_answer.strip():  # nothing shown yet: start at the first visible character
+            new = new.lstrip()
+            if new:
+                self.console.print(self.answer_prefix, end="", highlight=False)
+        if new:
+            self.console.print(new, end="", markup=False, highlight=False, soft_wrap=True)
+        self.streamed_answer = decoded
 
     def show(self, event: Any) -> None:
         c = self.console
@@ -72,6 +121,12 @@ class EventPrinter:
         elif isinstance(event, ev.NodeFailed):
             nxt = f", trying {event.next_tool}" if event.next_tool else ""
             c.print(f"  [red]x[/] #{event.index} {event.tool} failed: {event.error}{nxt}", highlight=False)
+        elif isinstance(event, ev.TokenGenerated):
+            if self.stream_answer and event.role == "summarizer":
+                self._answer_piece(event.text)
+        elif isinstance(event, ev.ModelCalled):
+            if event.role == "summarizer" and self.streamed_answer:
+                c.print()
         elif isinstance(event, ev.ApprovalRequested):
             c.print(f"[bold yellow]approval needed[/]: #{event.index} {event.tool}({event.arguments})", highlight=False)
         elif isinstance(event, ev.Finished):
@@ -79,9 +134,9 @@ class EventPrinter:
             if r.unsolvable:
                 c.print(f"[bold red]unsolvable[/]: no available tool can {r.unsolvable}", highlight=False)
             usage = "; ".join(
-                f"{role} {u.prompt_tokens}+{u.completion_tokens} tok {u.latency_s:.1f}s" for role, u in r.usage.items()
+                f"{role} {'~' if u.estimated else ''}{u.prompt_tokens}+{u.completion_tokens} tok {u.latency_s:.1f}s" for role, u in r.usage.items()
             )
             c.print(f"[dim]{r.status.value} | {usage}[/]", highlight=False)
 
 
-__all__ = ["EventPrinter", "plan_tree"]
+__all__ = ["EventPrinter", "partial_answer", "plan_tree"]

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .errors import StructuredOutputError
-from .models import ChatModel, Message, Usage, generate_object
+from .models import ChatModel, Message, TokenCallback, Usage, generate_object
 from .planning import coerce_value
 from .prompting import render
 from .result import NodeResult
@@ -53,6 +53,7 @@ class Caller:
         planned: dict[str, Any],
         upstream: dict[str, Any],
         problems: str | None = None,
+        on_token: TokenCallback | None = None,
     ) -> tuple[dict[str, Any], Usage]:
         prompt = render(
             "caller",
@@ -64,8 +65,9 @@ class Caller:
             problems=problems or "",
         )
         result = await generate_object(
-            self.model, [Message(role="user", content=prompt)], _bounded(tool.parameters, self.max_chars), max_tokens=self.max_tokens
-        )
+            self.model, [Message(role="user", content=prompt)], _bounded(tool.parameters, self.max_chars),
+            max_tokens=self.max_tokens, on_token=on_token,
+        )  # fmt: skip
         props = tool.parameters.get("properties", {})
         args = {k: coerce_value(v, props.get(k, {})) for k, v in result.parsed.items()}
         return args, result.usage
@@ -86,7 +88,9 @@ class Summarizer:
         self.model = model
         self.max_tokens = max_tokens
 
-    async def summarize(self, request: str, results: list[NodeResult], unsolvable: str | None) -> tuple[str, Usage]:
+    async def summarize(
+        self, request: str, results: list[NodeResult], unsolvable: str | None, *, on_token: TokenCallback | None = None
+    ) -> tuple[str, Usage]:
         prompt = render(
             "summarize",
             request=request,
@@ -99,7 +103,8 @@ class Summarizer:
         # A bounded {"answer": ...} object: base models echo the prompt when asked for free text.
         try:
             result = await generate_object(
-                self.model, [Message(role="user", content=prompt)], ANSWER_SCHEMA, max_tokens=self.max_tokens
+                self.model, [Message(role="user", content=prompt)], ANSWER_SCHEMA, max_tokens=self.max_tokens,
+                on_token=on_token,
             )
         except StructuredOutputError:
             return fallback_answer(results, unsolvable), Usage()  # the results are never lost to a bad summary

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from agentkit.errors import PlanError, StructuredOutputError
-from agentkit.models import ChatModel, Message, Usage, generate_object
+from agentkit.models import ChatModel, Message, TokenCallback, Usage, generate_object
 from agentkit.plan import TaskPlan
 from agentkit.planning import plan_schema, steps_schema, to_task_plan, validate_plan
 from agentkit.prompting import render
@@ -47,6 +47,7 @@ class Planner(Protocol):
         registry: ToolRegistry,
         graph: ToolGraph | None = None,
         history: Sequence[Turn] = (),
+        on_token: TokenCallback | None = None,
     ) -> PlanResult: ...
 
 
@@ -73,6 +74,7 @@ class TemplatePlanner:
         registry: ToolRegistry,
         graph: ToolGraph | None = None,
         history: Sequence[Turn] = (),
+        on_token: TokenCallback | None = None,
     ) -> PlanResult:
         """Two phases: the steps, then exactly one tool node per step (TaskBench's rule).
 
@@ -84,7 +86,8 @@ class TemplatePlanner:
         raw: list[str] = []
         try:
             first = await generate_object(
-                model, messages, steps_schema(max_nodes=self.max_nodes, max_chars=self.max_chars), max_tokens=self.max_tokens
+                model, messages, steps_schema(max_nodes=self.max_nodes, max_chars=self.max_chars), max_tokens=self.max_tokens,
+                on_token=on_token,
             )
         except StructuredOutputError as exc:
             raise PlanError(exc.problems or [str(exc)], partial=PlanResult(plan=TaskPlan(), raw=[exc.raw])) from None
@@ -101,7 +104,9 @@ class TemplatePlanner:
         plan = TaskPlan(task_steps=steps)
         for attempt in (1, 2):
             try:
-                completion = await generate_object(model, messages, schema, max_tokens=self.max_tokens, repair=False)
+                completion = await generate_object(
+                    model, messages, schema, max_tokens=self.max_tokens, repair=False, on_token=on_token
+                )
             except StructuredOutputError as exc:
                 raw.append(exc.raw)
                 problems, text = exc.problems, exc.raw

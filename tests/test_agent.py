@@ -1,13 +1,14 @@
 """The Agent pipeline with fake models: stages, parallelism, recovery, approvals, checkpoints, errors."""
 
 import asyncio
+import json
 import time
 
 import pytest
 
 from agentkit import PlanError, Tool, ToolPrior, tool
 from agentkit.agent import Agent
-from agentkit.events import ApprovalRequested, Finished, NodeFailed, NodeStarted, Planned
+from agentkit.events import ApprovalRequested, Finished, ModelCalled, NodeFailed, NodeStarted, Planned, TokenGenerated
 from agentkit.executor import ExecutionPolicy
 from agentkit.models import FunctionModel, ScriptedModel
 from agentkit.result import NodeStatus, RunStatus
@@ -77,9 +78,42 @@ def test_run_sync_agrees_with_run():
 
 async def test_stream_yields_events_in_order():
     agent = Agent([upper], model=scripted(plan(("upper", {"text": "a"}))), retriever=None)
-    kinds = [type(e).__name__ async for e in agent.stream("x")]
+    kinds = [type(e).__name__ async for e in agent.stream("x") if not isinstance(e, TokenGenerated)]
     assert kinds[:2] == ["Retrieved", "Planned"]
     assert kinds.index("NodeStarted") < kinds.index("NodeFinished") < kinds.index("Finished") == len(kinds) - 1
+
+
+async def test_stream_carries_each_roles_tokens_before_its_usage():
+    agent = Agent([upper], model=scripted(plan(("upper", {"text": "a"})), answer="all done"), retriever=None)
+    events = [e async for e in agent.stream("x")]
+    tokens = {role: "".join(e.text for e in events if isinstance(e, TokenGenerated) and e.role == role) for role in ("planner", "summarizer")}
+    assert json.loads(tokens["summarizer"]) == {"answer": "all done"}
+    assert '"upper"' in tokens["planner"]
+    last_summary_token = max(i for i, e in enumerate(events) if isinstance(e, TokenGenerated) and e.role == "summarizer")
+    usage_event = next(i for i, e in enumerate(events) if isinstance(e, ModelCalled) and e.role == "summarizer")
+    assert last_summary_token < usage_event
+
+
+async def test_caller_tokens_name_the_node_they_fill():
+    @tool
+    def repeat(text: str, times: int) -> str:
+        """Repeat a text.
+
+        Args:
+            text: what to repeat
+            times: how often
+        """
+        return text * times
+
+    # "<node-0>" resolves to "A", not an int: the caller fills node 1's arguments.
+    planned = plan(("upper", {"text": "a"}), ("repeat", {"text": "<node-0>", "times": "<node-0>"}), links=[("upper", "repeat")])
+    caller = ScriptedModel([{"text": "A", "times": 2}])
+    agent = Agent([upper, repeat], planner=scripted(planned), caller=caller, summarizer=scripted(plan()), retriever=None)
+    events = [e async for e in agent.stream("x")]
+    caller_tokens = [e for e in events if isinstance(e, TokenGenerated) and e.role == "caller"]
+    assert {e.index for e in caller_tokens} == {1}
+    assert json.loads("".join(e.text for e in caller_tokens)) == {"text": "A", "times": 2}
+    assert events[-1].result.nodes[1].output == "AA"
 
 
 async def test_independent_nodes_run_in_parallel():

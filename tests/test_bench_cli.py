@@ -343,6 +343,16 @@ def test_reference_prompt_and_parsing():
             parse_output(bad)
 
 
+async def test_reference_samples_as_upstream_does():
+    from agentkit.bench.reference import ReferenceSystem
+    from agentkit.models import ScriptedModel
+
+    model = ScriptedModel(['{"task_steps": [], "task_nodes": []}'])
+    await ReferenceSystem(TEMPORAL, model).predict("Wake me at 9.")
+    call = model.calls[0]
+    assert (call["temperature"], call["top_p"], call["presence_penalty"]) == (0.2, 0.1, 1.05)
+
+
 # -- retrieval -----------------------------------------------------------------------------
 
 

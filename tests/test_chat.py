@@ -30,6 +30,7 @@ def test_a_turn_shows_progress_and_the_answer(chat):
     chat.expect("HELLO")
     chat.expect("agent> the answer is HELLO")
     chat.expect("you> ")
+    assert "agent>" not in chat.before  # streamed once, not printed again at the end
 
 
 def test_slash_commands_and_history(chat, tmp_path):
@@ -56,6 +57,7 @@ def test_ctrl_c_cancels_the_turn_not_the_session(chat):
     chat.expect("you> ")
     chat.sendline("shout hello")
     chat.expect("agent> the answer is HELLO")
+    chat.expect("you> ")
     chat.sendeof()
     chat.expect(pexpect.EOF)
 

@@ -4,7 +4,7 @@ import pytest
 
 from agentkit import ModelSpecError, StructuredOutputError
 from agentkit.models import ScriptedModel, generate_object, load_model, merge_system_messages, parse_model_spec
-from agentkit.models.base import Message
+from agentkit.models.base import Completion, Message
 
 SCHEMA = {
     "type": "object",
@@ -91,3 +91,31 @@ def test_unconvertible_schema_fails_loudly():
 
     with pytest.raises(GrammarConversionError):
         schema_to_gbnf({"type": "object", "properties": {"x": {"$ref": "#/definitions/missing"}}})
+
+
+async def test_fakes_stream_pieces_that_join_to_the_reply():
+    pieces: list[str] = []
+    model = ScriptedModel(["the answer is  42\n"])
+    result = await model.complete([{"role": "user", "content": "q"}], on_token=pieces.append)
+    assert pieces == ["the", " answer", " is", "  42", "\n"]
+    assert "".join(pieces) == result.text
+
+
+async def test_structured_calls_stream_every_attempt():
+    pieces: list[str] = []
+    model = ScriptedModel(['{"n": "x"}', '{"n": 1}'])
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+    result = await generate_object(model, "q", schema, on_token=pieces.append)
+    assert result.parsed == {"n": 1}
+    assert "".join(pieces) == '{"n": "x"}{"n": 1}'
+
+
+async def test_backends_without_streaming_still_work_when_not_asked_to_stream():
+    class OldBackend:
+        name, enforces_json_schema = "old", False
+
+        async def complete(self, messages, *, max_tokens=512, temperature=0.0, json_schema=None, stop=None):
+            return Completion(text='{"n": 1}')
+
+    result = await generate_object(OldBackend(), "q", {"type": "object"})
+    assert result.parsed == {"n": 1}

@@ -64,3 +64,30 @@ async def test_openai_backend_unreachable_server_is_a_model_error():
     model = load_model(f"openai:x@http://127.0.0.1:{free_port()}/v1", max_retries=0, timeout=2)
     with pytest.raises(ModelError, match="cannot reach the server"):
         await model.complete([{"role": "user", "content": "hi"}])
+
+
+async def test_llamacpp_streams_the_same_text_and_usage(gemma):
+    pieces: list[str] = []
+    streamed = await generate_object(gemma, PROMPT, SCHEMA, max_tokens=40, on_token=pieces.append)
+    whole = await generate_object(gemma, PROMPT, SCHEMA, max_tokens=40)
+    assert len(pieces) > 3 and "".join(pieces) == streamed.text == whole.text
+    assert (streamed.usage.prompt_tokens, streamed.usage.completion_tokens) == (
+        whole.usage.prompt_tokens,
+        whole.usage.completion_tokens,
+    )
+
+
+async def test_llamacpp_sampling_parameters_change_the_output(gemma):
+    prompt = [{"role": "user", "content": "Write a short list of animals."}]
+    greedy = await gemma.complete(prompt, max_tokens=40)
+    penalised = await gemma.complete(prompt, max_tokens=40, presence_penalty=2.0, frequency_penalty=2.0)
+    assert greedy.text != penalised.text
+
+
+async def test_openai_backend_streams_from_a_real_local_server(llama_server_url):
+    model = load_model(f"openai:gemma@{llama_server_url}")
+    pieces: list[str] = []
+    result = await model.complete(PROMPT[1:], max_tokens=12, on_token=pieces.append)
+    assert len(pieces) > 1 and "".join(pieces) == result.text
+    # llama-cpp-python's server sends no usage when streaming: counts are estimated and say so.
+    assert result.usage.estimated and result.usage.prompt_tokens > 0 and result.usage.completion_tokens == len(pieces)

@@ -11,10 +11,10 @@ data folder (the wording of the prompt is ours; its structure and content are up
 * parsing: newlines and backslashes removed, the text after ``RESULT #:`` kept, the span
   from the first ``{`` to the last ``}`` parsed as JSON; anything else is a failed sample.
 
-Differences from upstream, all forced by :class:`~agentkit.models.ChatModel`'s interface:
-greedy decoding (temperature 0) stands in for temperature 0.2 / top_p 0.1, and there is
-no presence penalty. The optional reformat round (``reformat=True``) asks the same model
-to rewrite an unparseable answer, as upstream ``--reformat true --reformat_by self``.
+Sampling is upstream's: temperature 0.2, top_p 0.1, presence penalty 1.05 (a local
+llama.cpp model samples with a fixed seed, so a run is repeatable in one process order).
+The optional reformat round (``reformat=True``) asks the same model to rewrite an
+unparseable answer, as upstream ``--reformat true --reformat_by self``.
 """
 
 from __future__ import annotations
@@ -172,7 +172,9 @@ class ReferenceSystem:
         demos: int = 0,
         reformat: bool = False,
         max_tokens: int = 2000,
-        temperature: float = 0.0,
+        temperature: float = 0.2,
+        top_p: float = 0.1,
+        presence_penalty: float = 1.05,
     ):
         self.data_dir = Path(data_dir)
         self.model = model
@@ -180,7 +182,7 @@ class ReferenceSystem:
         self.demos = load_demos(self.data_dir, self.dependency, demos)
         self.reformat = reformat
         self.max_tokens = max_tokens
-        self.temperature = temperature
+        self.sampling = {"temperature": temperature, "top_p": top_p, "presence_penalty": presence_penalty}
 
     @property
     def excluded_ids(self) -> set[str]:
@@ -193,7 +195,7 @@ class ReferenceSystem:
     async def predict(self, request: str) -> tuple[dict[str, Any], Usage]:
         """The parsed ``result`` object (as the model wrote it) and the usage of the call(s)."""
         messages = [Message(role="user", content=self.prompt(request))]
-        completion = await self.model.complete(messages, max_tokens=self.max_tokens, temperature=self.temperature)
+        completion = await self.model.complete(messages, max_tokens=self.max_tokens, **self.sampling)
         usage = completion.usage
         try:
             return parse_output(completion.text), usage
@@ -201,7 +203,7 @@ class ReferenceSystem:
             if not self.reformat:
                 raise
         again = [Message(role="user", content=reformat_prompt(completion.text, self.dependency))]
-        second = await self.model.complete(again, max_tokens=self.max_tokens, temperature=self.temperature)
+        second = await self.model.complete(again, max_tokens=self.max_tokens, **self.sampling)
         return parse_output(second.text, marker="STRICT JSON FORMAT #:"), usage + second.usage
 
 

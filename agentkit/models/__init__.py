@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ModelSpecError
-from .base import ChatModel, Completion, Message, Usage, as_messages, merge_system_messages
+from .base import ChatModel, Completion, Message, TokenCallback, Usage, as_messages, merge_system_messages
 from .fake import FunctionModel, ScriptedModel
 from .spec import ACCEPTED_FORMS, ModelSpec, parse_model_spec
 from .structured import generate_object
@@ -55,6 +55,7 @@ __all__ = [
     "Message",
     "ModelSpec",
     "ScriptedModel",
+    "TokenCallback",
     "Usage",
     "as_messages",
     "generate_object",

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
 Role = Literal["system", "user", "assistant"]
+
+TokenCallback = Callable[[str], None]
+"""Called with each piece of text as the model generates it (on the event loop's thread)."""
 
 
 class Message(BaseModel):
@@ -22,6 +25,8 @@ class Usage(BaseModel):
     completion_tokens: int = 0
     latency_s: float = 0.0
     calls: int = 0
+    estimated: bool = False
+    """True when a server streamed without reporting usage and the counts were estimated."""
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(
@@ -29,6 +34,7 @@ class Usage(BaseModel):
             completion_tokens=self.completion_tokens + other.completion_tokens,
             latency_s=self.latency_s + other.latency_s,
             calls=self.calls + other.calls,
+            estimated=self.estimated or other.estimated,
         )
 
     @property
@@ -53,7 +59,10 @@ class ChatModel(Protocol):
     ``complete`` is the one method to implement. When ``json_schema`` is given the
     backend constrains decoding as far as it can (``enforces_json_schema`` says whether
     the result is guaranteed to parse); callers always validate afterwards
-    (see :func:`agentkit.models.structured.generate_object`).
+    (see :func:`agentkit.models.structured.generate_object`). Sampling parameters
+    follow the OpenAI API. With ``on_token`` the backend streams: it calls
+    ``on_token(piece)`` for every piece of text as it is generated, and still returns
+    the whole :class:`Completion` at the end.
     """
 
     name: str
@@ -65,8 +74,12 @@ class ChatModel(Protocol):
         *,
         max_tokens: int = 512,
         temperature: float = 0.0,
+        top_p: float = 1.0,
+        presence_penalty: float = 0.0,
+        frequency_penalty: float = 0.0,
         json_schema: dict[str, Any] | None = None,
         stop: list[str] | None = None,
+        on_token: TokenCallback | None = None,
     ) -> Completion: ...
 
 
@@ -88,4 +101,4 @@ def merge_system_messages(messages: Sequence[Message]) -> list[Message]:
     return [Message(role="user", content=system), *rest]
 
 
-__all__ = ["ChatModel", "Completion", "Message", "Usage", "as_messages", "merge_system_messages"]
+__all__ = ["ChatModel", "Completion", "Message", "TokenCallback", "Usage", "as_messages", "merge_system_messages"]

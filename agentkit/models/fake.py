@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import ModelError
-from .base import Completion, Message, Usage
+from .base import Completion, Message, TokenCallback, Usage, as_messages
 
 Reply = str | dict[str, Any] | list[Any]
 
 
 def _text(reply: Reply) -> str:
     return reply if isinstance(reply, str) else json.dumps(reply)
+
+
+def _stream_words(text: str, on_token: TokenCallback | None) -> None:
+    """Fakes "stream" word by word (each piece keeps its leading whitespace), so pieces join to the text."""
+    if on_token is not None:
+        for piece in re.findall(r"\s*\S+|\s+$", text):
+            on_token(piece)
 
 
 class ScriptedModel:
@@ -32,14 +40,19 @@ class ScriptedModel:
         *,
         max_tokens: int = 512,
         temperature: float = 0.0,
+        top_p: float = 1.0,
+        presence_penalty: float = 0.0,
+        frequency_penalty: float = 0.0,
         json_schema: dict[str, Any] | None = None,
         stop: list[str] | None = None,
+        on_token: TokenCallback | None = None,
     ) -> Completion:
-        self.calls.append({"messages": list(messages), "json_schema": json_schema})
+        self.calls.append({"messages": list(messages), "json_schema": json_schema, "temperature": temperature, "top_p": top_p, "presence_penalty": presence_penalty})
         if not self._replies:
             raise ModelError(f"{self.name}: no scripted reply left (call {len(self.calls)})")
         text = _text(self._replies.pop(0))
-        prompt_tokens = sum(len(m.content.split()) for m in messages)
+        prompt_tokens = sum(len(m.content.split()) for m in as_messages(messages))
+        _stream_words(text, on_token)
         return Completion(
             text=text,
             model=self.name,
@@ -63,11 +76,16 @@ class FunctionModel:
         *,
         max_tokens: int = 512,
         temperature: float = 0.0,
+        top_p: float = 1.0,
+        presence_penalty: float = 0.0,
+        frequency_penalty: float = 0.0,
         json_schema: dict[str, Any] | None = None,
         stop: list[str] | None = None,
+        on_token: TokenCallback | None = None,
     ) -> Completion:
         text = _text(self._fn(list(messages), json_schema))
-        prompt_tokens = sum(len(m.content.split()) for m in messages)
+        prompt_tokens = sum(len(m.content.split()) for m in as_messages(messages))
+        _stream_words(text, on_token)
         return Completion(
             text=text,
             model=self.name,

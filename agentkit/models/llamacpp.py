@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ import llama_cpp
 from llama_cpp import LogitsProcessorList
 
 from ..errors import ConfigError, ModelError
-from .base import Completion, Message, Usage, as_messages, merge_system_messages
+from .base import Completion, Message, TokenCallback, Usage, as_messages, merge_system_messages
 from .grammar import TopKGrammarProcessor, schema_to_gbnf
 
 log = logging.getLogger("agentkit.models.llamacpp")
@@ -178,12 +178,11 @@ class LlamaCppModel:
     def _generate(
         self,
         messages: list[dict[str, str]],
-        max_tokens: int,
-        temperature: float,
         json_schema: dict[str, Any] | None,
-        stop: list[str] | None,
+        sampling: dict[str, Any],
+        on_piece: Callable[[str], None] | None,
     ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"max_tokens": max_tokens, "temperature": temperature, "stop": stop or None}
+        kwargs = dict(sampling)
         processor: TopKGrammarProcessor | None = None
         with self._loaded.lock:
             if json_schema is not None:
@@ -194,12 +193,39 @@ class LlamaCppModel:
                 else:
                     kwargs["grammar"] = llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
             try:
-                return self.llm.create_chat_completion(messages=messages, **kwargs)  # type: ignore[arg-type]
+                if on_piece is None:
+                    return self.llm.create_chat_completion(messages=messages, **kwargs)  # type: ignore[arg-type]
+                return self._stream(messages, kwargs, on_piece)
             except ValueError as exc:  # e.g. prompt longer than the context window
                 raise ModelError(f"{self.name}: {exc}") from None
             finally:
                 if processor is not None:
                     processor.close()
+
+    def _stream(self, messages: list[dict[str, str]], kwargs: dict[str, Any], on_piece: Callable[[str], None]) -> dict[str, Any]:
+        """Stream pieces to ``on_piece``; return a response shaped like a non-streamed one.
+
+        llama-cpp-python's stream carries no usage: each content chunk is one token, and
+        the prompt is what the context holds besides them (the last sampled token is only
+        evaluated when generation goes on, so it is missing after a length cut). Exact
+        except when a stop string ends the reply: the token holding it is not streamed,
+        so both counts are one lower than a non-streamed call reports.
+        """
+        pieces: list[str] = []
+        finish_reason = None
+        for chunk in self.llm.create_chat_completion(messages=messages, stream=True, **kwargs):  # type: ignore[arg-type]
+            choice = chunk["choices"][0]  # type: ignore[index]
+            piece = choice["delta"].get("content")
+            if piece:
+                pieces.append(piece)
+                on_piece(piece)
+            finish_reason = choice.get("finish_reason") or finish_reason
+        completion_tokens = len(pieces)
+        prompt_tokens = max(0, self.llm.n_tokens - completion_tokens + (1 if finish_reason == "length" else 0))
+        return {
+            "choices": [{"message": {"content": "".join(pieces)}, "finish_reason": finish_reason}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens},
+        }
 
     async def complete(
         self,
@@ -207,8 +233,12 @@ class LlamaCppModel:
         *,
         max_tokens: int = 512,
         temperature: float = 0.0,
+        top_p: float = 1.0,
+        presence_penalty: float = 0.0,
+        frequency_penalty: float = 0.0,
         json_schema: dict[str, Any] | None = None,
         stop: list[str] | None = None,
+        on_token: TokenCallback | None = None,
     ) -> Completion:
         msgs = as_messages(messages)
         msgs = merge_system_messages(msgs) if self.merge_system else msgs
@@ -216,7 +246,22 @@ class LlamaCppModel:
         started = time.perf_counter()
         if json_schema is not None:
             schema_to_gbnf(json_schema)  # fail loudly before queueing behind the lock
-        response = await asyncio.to_thread(self._generate, payload, max_tokens, temperature, json_schema, stop)
+        sampling = {
+            "max_tokens": max_tokens,
+            "temperature": temperature,
+            "top_p": top_p,
+            "presence_penalty": presence_penalty,
+            "frequency_penalty": frequency_penalty,
+            "stop": stop or None,
+        }
+        on_piece = None
+        if on_token is not None:
+            loop = asyncio.get_running_loop()
+
+            def on_piece(piece: str) -> None:  # runs on the worker thread
+                loop.call_soon_threadsafe(on_token, piece)
+
+        response = await asyncio.to_thread(self._generate, payload, json_schema, sampling, on_piece)
         latency = time.perf_counter() - started
         choice = response["choices"][0]
         usage = response.get("usage") or {}

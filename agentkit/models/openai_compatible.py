@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import openai
 
 from ..errors import ConfigError, ModelError
-from .base import Completion, Message, Usage, as_messages
+from .base import Completion, Message, TokenCallback, Usage, as_messages
 
 StructuredMode = Literal["auto", "json_schema", "json_object", "none"]
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
@@ -70,8 +70,12 @@ class OpenAICompatibleModel:
         *,
         max_tokens: int = 512,
         temperature: float = 0.0,
+        top_p: float = 1.0,
+        presence_penalty: float = 0.0,
+        frequency_penalty: float = 0.0,
         json_schema: dict[str, Any] | None = None,
         stop: list[str] | None = None,
+        on_token: TokenCallback | None = None,
     ) -> Completion:
         kwargs: dict[str, Any] = {
             "model": self.model,
@@ -79,6 +83,14 @@ class OpenAICompatibleModel:
             "max_tokens": max_tokens,
             "temperature": temperature,
         }
+        # Only what differs from the API's defaults: some models refuse sampling parameters.
+        for key, value, default in (
+            ("top_p", top_p, 1.0),
+            ("presence_penalty", presence_penalty, 0.0),
+            ("frequency_penalty", frequency_penalty, 0.0),
+        ):
+            if value != default:
+                kwargs[key] = value
         if stop:
             kwargs["stop"] = stop
         if json_schema is not None:
@@ -87,29 +99,56 @@ class OpenAICompatibleModel:
                 kwargs["response_format"] = fmt
         started = time.perf_counter()
         try:
-            response = await self._client.chat.completions.create(**kwargs)
+            if on_token is None:
+                text, finish_reason, usage = self._unpack(await self._client.chat.completions.create(**kwargs))
+            else:
+                text, finish_reason, usage = await self._stream(kwargs, on_token)
         except openai.APITimeoutError:
             raise ModelError(f"{self.name}: request timed out") from None
         except openai.APIConnectionError:
             raise ModelError(f"{self.name}: cannot reach the server (is it running?)") from None
         except openai.APIStatusError as exc:
             raise ModelError(f"{self.name}: HTTP {exc.status_code}: {_short(exc.message)}") from None
-        latency = time.perf_counter() - started
+        usage.latency_s = time.perf_counter() - started
+        return Completion(text=text, model=self.name, finish_reason=finish_reason, usage=usage)
+
+    def _unpack(self, response: Any) -> tuple[str, str | None, Usage]:
         if not response.choices:
             raise ModelError(f"{self.name}: the server returned no choices")
         choice = response.choices[0]
         usage = response.usage
-        return Completion(
-            text=choice.message.content or "",
-            model=self.name,
-            finish_reason=choice.finish_reason,
-            usage=Usage(
+        return (
+            choice.message.content or "",
+            choice.finish_reason,
+            Usage(
                 prompt_tokens=usage.prompt_tokens if usage else 0,
                 completion_tokens=usage.completion_tokens if usage else 0,
-                latency_s=latency,
                 calls=1,
             ),
         )
+
+    async def _stream(self, kwargs: dict[str, Any], on_token: TokenCallback) -> tuple[str, str | None, Usage]:
+        """Stream the reply. Usage comes from the final chunk when the server sends it; else it is estimated
+        (a chunk per token, four characters per prompt token) and marked ``estimated``."""
+        pieces: list[str] = []
+        finish_reason: str | None = None
+        usage = Usage(calls=1)
+        stream = await self._client.chat.completions.create(**kwargs, stream=True, stream_options={"include_usage": True})
+        async for chunk in stream:
+            if chunk.usage is not None:
+                usage = Usage(prompt_tokens=chunk.usage.prompt_tokens, completion_tokens=chunk.usage.completion_tokens, calls=1)
+            if not chunk.choices:
+                continue
+            choice = chunk.choices[0]
+            piece = choice.delta.content if choice.delta else None
+            if piece:
+                pieces.append(piece)
+                on_token(piece)
+            finish_reason = choice.finish_reason or finish_reason
+        if not usage.prompt_tokens:  # the server does not support include_usage (llama-cpp-python's)
+            chars = sum(len(m["content"]) for m in kwargs["messages"])
+            usage = Usage(prompt_tokens=chars // 4 + 4 * len(kwargs["messages"]), completion_tokens=len(pieces), calls=1, estimated=True)
+        return "".join(pieces), finish_reason, usage
 
     async def aclose(self) -> None:
         await self._client.close()

@@ -10,7 +10,7 @@ import jsonschema
 from pydantic import BaseModel, ValidationError
 
 from ..errors import StructuredOutputError
-from .base import ChatModel, Completion, Message, Usage, as_messages
+from .base import ChatModel, Completion, Message, TokenCallback, Usage, as_messages
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -66,12 +66,14 @@ async def generate_object(
     max_tokens: int = 512,
     temperature: float = 0.0,
     repair: bool = True,
+    on_token: TokenCallback | None = None,
 ) -> Completion:
     """Ask ``model`` for an object matching ``target`` (a JSON Schema or a pydantic model).
 
     The result's ``parsed`` is the validated object (a pydantic instance for model
     targets). One repair round shows the model its validation errors; output still
     invalid after that raises :class:`StructuredOutputError` with every problem.
+    ``on_token`` streams the raw JSON text of every attempt as it is generated.
     """
     schema = schema_of(target)
     history = as_messages(messages)
@@ -79,8 +81,9 @@ async def generate_object(
     rounds = 2 if repair else 1
     completion: Completion | None = None
     problems: list[str] = []
+    streaming = {"on_token": on_token} if on_token is not None else {}  # backends without streaming still work
     for _ in range(rounds):
-        completion = await model.complete(history, max_tokens=max_tokens, temperature=temperature, json_schema=schema)
+        completion = await model.complete(history, max_tokens=max_tokens, temperature=temperature, json_schema=schema, **streaming)
         usage = usage + completion.usage
         parsed, problems = check(completion.text, schema, target)
         if not problems:
