@@ -421,6 +421,8 @@ class PathSearch:
         self.stats = stats if stats is not None else ToolStats()
         self.finished: dict[str, str] = {}
         self._path: ToolPath | None = None
+        # The priors never change, so their largest cost (the normalisation scale) is computed once.
+        self._max_prior_cost = max((c.cost for st in problem.subtasks for c in st.candidates), default=0.0)
 
     def best(self) -> ToolPath:
         """The current best path (re-planned if something changed since)."""
@@ -446,7 +448,7 @@ class PathSearch:
         path = self._path
         if path is None or path.assignments.get(subtask, None) is None or path.assignments[subtask].tool != tool:
             self._path = None
-        elif latency is not None and latency > max(c.cost for st in self.problem.subtasks for c in st.candidates):
+        elif latency is not None and latency > self._max_prior_cost:
             self._path = None
 
     def report_failure(self, subtask: str, tool: str,
