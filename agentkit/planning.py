@@ -7,6 +7,7 @@ its own parameter names, and every array and string is bounded so decoding alway
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -143,6 +144,8 @@ def to_task_plan(raw: dict[str, Any]) -> tuple[TaskPlan, list[str]]:
         if not isinstance(args, dict):
             problems.append(f"node {i} ({node['task']}): arguments must be an object")
             args = {}
+        if i > 0:
+            args = {k: _placeholder_to_previous(v, i) for k, v in args.items()}
         nodes.append(TaskNode(task=node["task"], arguments=args))
     links: list[TaskLink] = []
     for link in raw.get("task_links") or []:
@@ -181,6 +184,31 @@ def is_reference(value: Any) -> bool:
     return isinstance(value, str) and bool(NODE_REF.fullmatch(value.strip()))
 
 
+_REFERENCE_LIKE = re.compile(r"<node-[^>]*>")
+
+
+def _malformed_references(value: Any) -> list[str]:
+    """``<node-j>``-like text that is not ``<node-DIGITS>`` (small models copy the prompt's placeholder)."""
+    if isinstance(value, str):
+        return [m for m in _REFERENCE_LIKE.findall(value) if not NODE_REF.fullmatch(m)]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return [bad for item in value for bad in _malformed_references(item)]
+    return []
+
+
+def _placeholder_to_previous(value: Any, i: int) -> Any:
+    """Repair the prompt's literal ``<node-j>`` (copied by small models) in node ``i`` to the step before it."""
+    if isinstance(value, str):
+        return _REFERENCE_LIKE.sub(lambda m: m.group(0) if NODE_REF.fullmatch(m.group(0)) else f"<node-{i - 1}>", value)
+    if isinstance(value, list):
+        return [_placeholder_to_previous(v, i) for v in value]
+    if isinstance(value, dict):
+        return {k: _placeholder_to_previous(v, i) for k, v in value.items()}
+    return value
+
+
 def validate_plan(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph | None = None) -> list[str]:
     """Every problem with ``plan``: unknown tools, bad references, cycles, arguments, resource types."""
     problems: list[str] = []
@@ -202,6 +230,8 @@ def validate_plan(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph | Non
             if name not in node.arguments:
                 problems.append(f"node {i} ({tool.name}): missing required argument {name!r}")
         for name, value in node.arguments.items():
+            for bad in _malformed_references(value):
+                problems.append(f"node {i} ({tool.name}): argument {name!r}: {bad!r} is not a reference; write <node-0> for the output of node 0")
             refs = references_in(value)
             for ref in refs:
                 if ref == i:
