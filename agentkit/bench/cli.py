@@ -40,6 +40,17 @@ def _existing_dir(path: Path, what: str) -> None:
         raise ConfigError(f"{path}: not a folder ({what})")
 
 
+def _sample_progress(counter: str, *, quiet: bool) -> Any:
+    """A progress bar over samples with one running count (task field ``counter``) on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TextColumn(f"{{task.fields[{counter}]}} {counter}"), TimeElapsedColumn(), TimeRemainingColumn(),
+        console=_err, disable=quiet,
+    )  # fmt: skip
+
+
 # -- score ---------------------------------------------------------------------------------
 
 
@@ -89,8 +100,6 @@ def taskbench(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Plan TaskBench samples with a system, write predictions.jsonl, metrics.json and report.md."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
     from agentkit.bench.run import BACKENDS, SYSTEMS, TYPES, run_taskbench
 
     with _clean_errors():
@@ -110,11 +119,7 @@ def taskbench(
         if max_tokens < 1:
             raise ConfigError(f"--max-tokens must be at least 1, got {max_tokens}")
         out = out or Path("runs") / f"taskbench-{data.resolve().name}-{system}"
-        progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[failed]} failed"), TimeElapsedColumn(), TimeRemainingColumn(),
-            console=_err, disable=quiet,
-        )  # fmt: skip
+        progress = _sample_progress("failed", quiet=quiet)
         task_id = progress.add_task(f"{system} on {data.resolve().name}", total=None, failed=0)
         failed = 0
 
@@ -282,8 +287,6 @@ def bfcl(
     """The caller on BFCL's single-turn categories, scored by BFCL's AST checker; results.jsonl + metrics.json."""
     import re
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-
     from agentkit.bench.bfcl import format_table, run_bfcl
     from agentkit.bench.bfcl_data import select_categories
 
@@ -296,11 +299,7 @@ def bfcl(
         if data is not None:
             _existing_dir(data, "--data")
         out = out or Path("runs") / ("bfcl-" + re.sub(r"[^A-Za-z0-9._-]+", "_", model).strip("_"))
-        progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-            TextColumn("{task.fields[correct]} correct"), TimeElapsedColumn(), TimeRemainingColumn(),
-            console=_err, disable=quiet,
-        )  # fmt: skip
+        progress = _sample_progress("correct", quiet=quiet)
         task_id = progress.add_task(f"bfcl {model}", total=None, correct=0)
         correct = 0
 
