@@ -236,6 +236,19 @@ def test_load_or_build_re_embeds_only_changed_tools(tools: list[Tool], tmp_path:
     assert not is_stale(tmp_path, changed) and isinstance(rebuilt, HybridRetriever)
 
 
+@pytest.mark.parametrize("kind", ["dense", "hybrid"])
+def test_load_or_build_rebuilds_an_index_made_by_another_embedder(kind: str, tools: list[Tool], tmp_path: Path) -> None:
+    load_or_build(kind, tools, tmp_path, embedder=BagOfWordsEmbedder())  # type: ignore[arg-type]
+    other = BagOfWordsEmbedder()
+    other.id = "test-bow-64-other"  # e.g. the default moved from MiniLM-in-numpy to another runtime
+    rebuilt = load_or_build(kind, tools, tmp_path, embedder=other)  # type: ignore[arg-type]
+    assert other.embedded == len(tools)  # nothing reused: vectors of two models are not comparable
+    dense = rebuilt.dense if isinstance(rebuilt, HybridRetriever) else rebuilt
+    assert isinstance(dense, DenseRetriever) and dense.embedder is other
+    load_or_build(kind, tools, tmp_path, embedder=other)  # now fresh for this embedder: loaded as is
+    assert other.embedded == len(tools)
+
+
 def test_loading_with_another_embedder_is_refused(tools: list[Tool], tmp_path: Path) -> None:
     DenseRetriever.build(tools, BagOfWordsEmbedder()).save(tmp_path)
     other = BagOfWordsEmbedder()

