@@ -24,24 +24,42 @@ NO_TOOL = "none"
 
 REFERENCE = "<node-[0-9]{1,2}>"
 _NUMBER = {"integer": "-?[0-9]{1,12}", "number": "-?[0-9]{1,12}([.][0-9]{1,6})?"}
+# One character of JSON string text other than '<' (so only real references can start with it).
+_TEXT_CHAR = r'[^<"\\\x7F\x00-\x1F]'
 
 
-def _value_schema(prop: dict[str, Any], max_chars: int) -> dict[str, Any]:
-    """A bounded string schema for one argument: a literal of the parameter's type or a ``<node-j>`` reference."""
+def _reference_pattern(refs: Sequence[int] | None) -> str | None:
+    """A regex for the ``<node-j>`` references allowed here: any (``None``), these nodes, or none (``[]``)."""
+    if refs is None:
+        return REFERENCE
+    return f"<node-({'|'.join(str(j) for j in refs)})>" if refs else None
+
+
+def _value_schema(prop: dict[str, Any], max_chars: int, refs: Sequence[int] | None = None) -> dict[str, Any]:
+    """A bounded string schema for one argument: a literal of the parameter's type or a ``<node-j>`` reference.
+
+    With ``refs`` (the earlier nodes of a node at a known position) the grammar admits
+    references to exactly those nodes, and free text may hold no other ``<``: a small
+    model cannot copy the prompt's ``<node-j>`` placeholder or reference a later node.
+    """
+    ref = _reference_pattern(refs)
     if "enum" in prop:
         return {"enum": [str(v) for v in prop["enum"]]}
     kind = prop.get("type")
     if not isinstance(kind, str):  # a list of types, or none: free text
-        return {"type": "string", "maxLength": max_chars}
+        kind = "string"
     if kind in _NUMBER:
-        return {"type": "string", "pattern": f"^({_NUMBER[kind]}|{REFERENCE})$"}
+        return {"type": "string", "pattern": f"^({_NUMBER[kind]}|{ref})$" if ref else f"^{_NUMBER[kind]}$"}
     if kind == "boolean":
         return {"enum": ["true", "false"]}
-    return {"type": "string", "maxLength": max_chars}
+    if refs is None:  # position unknown: free text, checked by validate_plan afterwards
+        return {"type": "string", "maxLength": max_chars}
+    unit = f"({_TEXT_CHAR}|{ref})" if ref else _TEXT_CHAR
+    return {"type": "string", "pattern": f"^{unit}{{0,{max_chars}}}$"}
 
 
-def _argument_schema(t: Tool, max_chars: int) -> dict[str, Any]:
-    props = {name: _value_schema(prop, max_chars) for name, prop in t.parameters.get("properties", {}).items()}
+def _argument_schema(t: Tool, max_chars: int, refs: Sequence[int] | None = None) -> dict[str, Any]:
+    props = {name: _value_schema(prop, max_chars, refs) for name, prop in t.parameters.get("properties", {}).items()}
     return {
         "type": "object",
         "properties": props,
@@ -76,37 +94,43 @@ def plan_schema(
     leaves the steps out, for the second phase of two-phase planning.
     """
     names = [t.name for t in tools]
-    node_variants: list[dict[str, Any]] = [
-        {
-            "type": "object",
-            "properties": {"task": {"const": t.name}, "arguments": _argument_schema(t, max_chars)},
-            "required": ["task", "arguments"],
-            "additionalProperties": False,
-        }
-        for t in tools
-    ]
-    node_variants.append(
-        {
-            "type": "object",
-            "properties": {
-                "task": {"const": NO_TOOL},
-                "arguments": {"type": "object", "properties": {}, "additionalProperties": False},
-            },
-            "required": ["task", "arguments"],
-            "additionalProperties": False,
-        }
+
+    def node_schema(refs: Sequence[int] | None) -> dict[str, Any]:
+        variants = [
+            {
+                "type": "object",
+                "properties": {"task": {"const": t.name}, "arguments": _argument_schema(t, max_chars, refs)},
+                "required": ["task", "arguments"],
+                "additionalProperties": False,
+            }
+            for t in tools
+        ]
+        variants.append(
+            {
+                "type": "object",
+                "properties": {
+                    "task": {"const": NO_TOOL},
+                    "arguments": {"type": "object", "properties": {}, "additionalProperties": False},
+                },
+                "required": ["task", "arguments"],
+                "additionalProperties": False,
+            }
+        )
+        return {"anyOf": variants}
+
+    # With the node count known, node i may reference exactly nodes 0..i-1.
+    nodes: dict[str, Any] = (
+        {"type": "array", "prefixItems": [node_schema(range(i)) for i in range(n_nodes)]}
+        if n_nodes
+        else {"type": "array", "items": node_schema(None)}
     )
+    nodes.update(minItems=n_nodes or 1, maxItems=n_nodes or max_nodes)
     link_names = {"enum": names} if names else {"type": "string", "maxLength": 1}
     schema: dict[str, Any] = {
         "type": "object",
         "properties": {
             "task_steps": steps_schema(max_nodes=max_nodes, max_chars=max_chars)["properties"]["task_steps"],
-            "task_nodes": {
-                "type": "array",
-                "items": {"anyOf": node_variants},
-                "minItems": n_nodes or 1,
-                "maxItems": n_nodes or max_nodes,
-            },
+            "task_nodes": nodes,
             "task_links": {
                 "type": "array",
                 "items": {

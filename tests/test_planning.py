@@ -1,7 +1,10 @@
 """Plan conversion and validation: what a model's TaskBench-style JSON turns into, and what is refused."""
 
+import jsonschema
+import pytest
+
 from agentkit import ToolRegistry, tool
-from agentkit.planning import to_task_plan, validate_plan
+from agentkit.planning import plan_schema, to_task_plan, validate_plan
 
 
 @tool(input_types=["text"], output_types=["text"])
@@ -53,3 +56,40 @@ def test_links_by_tool_name_become_links_by_position():
 def test_unknown_tools_are_named():
     plan, _ = to_task_plan({"task_nodes": [{"task": "teleport", "arguments": {}}]})
     assert validate_plan(plan, REGISTRY) == ["node 0: unknown tool 'teleport'"]
+
+
+@tool
+def repeat(text: str, times: int) -> str:
+    """Repeat a text.
+
+    Args:
+        text: the text
+        times: how often
+    """
+    return text * times
+
+
+def nodes_only(*args_per_node):
+    return {"task_nodes": [{"task": "repeat", "arguments": a} for a in args_per_node], "task_links": []}
+
+
+TWO_NODES = plan_schema([repeat], n_nodes=2, with_steps=False)
+
+
+def test_the_two_node_schema_admits_references_to_earlier_nodes_only():
+    jsonschema.validate(nodes_only({"text": "hi", "times": "2"}, {"text": "<node-0> and <node-0>", "times": "<node-0>"}), TWO_NODES)
+
+
+@pytest.mark.parametrize(
+    "args_per_node",
+    [
+        ({"text": "<node-j>", "times": "1"}, {"text": "x", "times": "1"}),  # the prompt's placeholder
+        ({"text": "<node-0>", "times": "1"}, {"text": "x", "times": "1"}),  # a self-reference
+        ({"text": "<node-1>", "times": "1"}, {"text": "x", "times": "1"}),  # a later node
+        ({"text": "hi", "times": "1"}, {"text": "x", "times": "<node-1>"}),  # a number's self-reference
+        ({"text": "hi", "times": "1"}, {"text": "a <b", "times": "1"}),  # any other '<'
+    ],
+)
+def test_the_node_schema_refuses_what_is_not_an_earlier_reference(args_per_node):
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(nodes_only(*args_per_node), TWO_NODES)
