@@ -233,9 +233,21 @@ def _placeholder_to_previous(value: Any, i: int) -> Any:
     return value
 
 
+def _type_problems(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph, source: int, target: int) -> list[str]:
+    """A resource-type mismatch along one dependency (only between tools that declare their types)."""
+    a, b = plan.task_nodes[source].task, plan.task_nodes[target].task
+    if a not in registry or b not in registry:
+        return []
+    src, dst = registry.get(a), registry.get(b)
+    if not (src.output_types and dst.input_types) or graph.can_feed(a, b):
+        return []
+    return [f"node {target} ({b}) takes {dst.input_types} but node {source} ({a}) outputs {src.output_types}"]
+
+
 def validate_plan(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph | None = None) -> list[str]:
     """Every problem with ``plan``: unknown tools, bad references, cycles, arguments, resource types."""
     problems: list[str] = []
+    type_checked: set[tuple[int, int]] = set()
     n = len(plan.task_nodes)
     if n == 0:
         return ["the plan has no task nodes"]
@@ -262,13 +274,9 @@ def validate_plan(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph | Non
                     problems.append(f"node {i} ({tool.name}): argument {name!r} references the node itself")
                 elif not 0 <= ref < n:
                     problems.append(f"node {i} ({tool.name}): argument {name!r} references <node-{ref}>, which does not exist")
-                elif graph is not None and plan.task_nodes[ref].task in registry:
-                    source = registry.get(plan.task_nodes[ref].task)
-                    if source.output_types and tool.input_types and not graph.can_feed(source.name, tool.name):
-                        problems.append(
-                            f"node {i} ({tool.name}) takes {tool.input_types} but <node-{ref}> ({source.name}) "
-                            f"outputs {source.output_types}"
-                        )
+                elif graph is not None and (ref, i) not in type_checked:
+                    type_checked.add((ref, i))
+                    problems += _type_problems(plan, registry, graph, ref, i)
             if name in props and not is_reference(value) and not refs:
                 try:
                     jsonschema.validate(coerce_value(value, props[name]), props[name])
@@ -277,6 +285,9 @@ def validate_plan(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph | Non
     for link in plan.task_links:
         if not (0 <= link.source < n and 0 <= link.target < n):
             problems.append(f"link {link.source} -> {link.target} points outside the plan")
+        elif graph is not None and link.source != link.target and (link.source, link.target) not in type_checked:
+            type_checked.add((link.source, link.target))
+            problems += _type_problems(plan, registry, graph, link.source, link.target)
     graph_ = plan.to_networkx()
     if not nx.is_directed_acyclic_graph(graph_):
         cycle = nx.find_cycle(graph_)

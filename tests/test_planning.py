@@ -4,6 +4,7 @@ import jsonschema
 import pytest
 
 from agentkit import ToolRegistry, tool
+from agentkit.toolgraph import ToolGraph
 from agentkit.planning import plan_schema, to_task_plan, validate_plan
 
 
@@ -93,3 +94,43 @@ def test_the_two_node_schema_admits_references_to_earlier_nodes_only():
 def test_the_node_schema_refuses_what_is_not_an_earlier_reference(args_per_node):
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(nodes_only(*args_per_node), TWO_NODES)
+
+
+@tool(input_types=["image"], output_types=["text"])
+def caption(image: str) -> str:
+    """Describe an image.
+
+    Args:
+        image: the image file
+    """
+    return "a cat"
+
+
+TYPED = ToolRegistry([upper, caption])
+
+
+def typed_plan(second_args, links=()):
+    return to_task_plan(
+        {
+            "task_steps": ["a", "b"],
+            "task_nodes": [{"task": "upper", "arguments": {"text": "hi"}}, {"task": "caption", "arguments": second_args}],
+            "task_links": [{"source": s, "target": t} for s, t in links],
+        }
+    )[0]
+
+
+def test_a_reference_between_incompatible_types_is_refused():
+    plan = typed_plan({"image": "<node-0>"})
+    assert validate_plan(plan, TYPED, ToolGraph(TYPED)) == ["node 1 (caption) takes ['image'] but node 0 (upper) outputs ['text']"]
+
+
+def test_an_explicit_link_between_incompatible_types_is_refused_once():
+    plan = typed_plan({"image": "<node-0>"}, links=[("upper", "caption")])
+    assert validate_plan(plan, TYPED, ToolGraph(TYPED)) == ["node 1 (caption) takes ['image'] but node 0 (upper) outputs ['text']"]
+    plan = typed_plan({"image": "cat.jpg"}, links=[("upper", "caption")])
+    assert len(validate_plan(plan, TYPED, ToolGraph(TYPED))) == 1
+
+
+def test_a_link_declared_in_the_tool_graph_overrides_the_types():
+    plan = typed_plan({"image": "cat.jpg"}, links=[("upper", "caption")])
+    assert validate_plan(plan, TYPED, ToolGraph(TYPED, links=[("upper", "caption")])) == []
