@@ -206,16 +206,40 @@ def test_taskbench_writes_valid_predictions_metrics_and_report(tmp_path, planner
     assert metrics["timing"]["ok"] == 4 and metrics["timing"]["mean_s_per_sample"] >= 0
     report = (out / "report.md").read_text()
     assert "## Official scores" in report and "## Strict scores" in report and "| overall |" in report
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        assert "matplotlib is not installed" in report
-    else:
-        assert (out / "f1_by_type.png").is_file() and (out / "f1_by_nodes.png").is_file()
+    # matplotlib comes with the dev extra (via the bench extra): the real plot path always runs here.
+    assert "matplotlib is not installed" not in report
+    for name in ("f1_by_type.png", "f1_by_nodes.png"):
+        assert f"![{name}]({name})" in report
+        assert_real_png(out / name)
     assert "official: n-F1 100.00" in result.stdout
     # The run folder re-scores with `bench score`, over the run's samples only.
     rescored = bench("score", "--data", out, "--predictions", out / "predictions.jsonl", "--json")
     assert json.loads(rescored.stdout)["overall"] == metrics["official"]["overall"]
+
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def assert_real_png(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, f"{path.name} is not a PNG: {data[:8]!r}"
+    assert data[12:16] == b"IHDR" and data.rstrip(b"\0").endswith(b"IEND\xaeB`\x82"), f"{path.name}: truncated PNG"
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert width >= 400 and height >= 200, (path.name, width, height)
+    assert len(data) > 10_000, f"{path.name}: only {len(data)} bytes, not a real chart"
+
+
+def test_report_without_matplotlib_says_so_instead_of_plotting(tmp_path, monkeypatch):
+    """Users without the bench extra: the report explains, no PNG is written."""
+    import sys
+
+    from agentkit.bench.report import plot
+
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    assert "matplotlib is not installed" in plot(tmp_path, {})
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_resource_domain_predictions_are_lists_of_values(tmp_path, planner):

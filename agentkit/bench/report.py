@@ -40,15 +40,17 @@ def plot(out: Path, metrics: dict[str, Any]) -> list[str] | str:
     Returns the written file names, or why there are none.
     """
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        # The non-interactive Agg canvas, bound to each figure: works headless and never touches
+        # pyplot's global backend (no display needed, no GUI window, nothing changed for the caller).
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
     except ImportError:
         return "matplotlib is not installed, so the plots were skipped (`pip install matplotlib` to get them)."
     written = []
     for by, title, name in (("type", "sample type", "f1_by_type.png"), ("nodes", "number of gold nodes", "f1_by_nodes.png")):
-        fig, axes = plt.subplots(1, len(MODES), figsize=(5.5 * len(MODES), 4), sharey=True, squeeze=False)
+        fig = Figure(figsize=(5.5 * len(MODES), 4))
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(1, len(MODES), sharey=True, squeeze=False)
         for ax, mode in zip(axes[0], MODES):
             groups = _groups(metrics[mode], by)
             labels = list(groups)
@@ -66,8 +68,7 @@ def plot(out: Path, metrics: dict[str, Any]) -> list[str] | str:
         fig.legend(handles, labels, loc="lower center", ncol=len(F1_METRICS), fontsize="small", frameon=False)
         fig.suptitle(f"{metrics['run']['system']} - F1 by {title}")
         fig.tight_layout(rect=(0, 0.07, 1, 1))
-        fig.savefig(out / name, dpi=110)
-        plt.close(fig)
+        fig.savefig(out / name, dpi=110, format="png")
         written.append(name)
     return written
 
