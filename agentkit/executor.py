@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -24,7 +24,7 @@ from .errors import (
 )
 from .models import Usage
 from .plan import NODE_REF, TaskPlan
-from .planning import coerce_value
+from .planning import coerce_value, is_reference
 from .registry import ToolRegistry
 from .result import NodeResult, NodeStatus
 from .roles import Caller, short
@@ -33,8 +33,17 @@ from .tool import Tool
 
 
 class ExecutionPolicy(BaseModel):
-    """How nodes run: parallelism, per-node timeout and retries of the same tool."""
+    """How nodes run: who fills arguments, parallelism, per-node timeout and retries of the same tool."""
 
+    arguments: Literal["caller", "planner"] = Field(
+        default="caller",
+        description=(
+            "'caller': the caller role fills every literal argument of every node from the tool's docs, the "
+            "request and upstream outputs (alpha-UMi); the planner's <node-j> data flow is kept, and its "
+            "arguments are the fallback when the caller's are invalid. 'planner': the planner's arguments are "
+            "used when they validate, and the caller only repairs (one model call fewer per node)."
+        ),
+    )
     max_concurrency: int = Field(default=4, ge=1)
     node_timeout: float = Field(default=60.0, gt=0)
     retries: int = Field(default=1, ge=0, description="extra attempts of the same tool before switching")
@@ -150,22 +159,53 @@ class NodeRunner:
     async def _arguments(
         self, index: int, tool: Tool, planned_tool: str, planned: dict[str, Any], upstream: dict[int, Any], step: str
     ) -> dict[str, Any]:
-        """The planned arguments when they fit ``tool`` (also a substitute tool); else the caller fills them."""
-        try:
-            return tool.validate_arguments(_coerce(tool, resolve_references(planned, upstream)))
-        except ToolArgumentError as exc:
-            if self.caller is None:
-                raise
-            problems = str(exc) if tool.name == planned_tool else None
-        from .events import TokenGenerated
+        """The node's arguments for ``tool`` (the planned tool or a substitute), by the policy's ``arguments``.
 
+        'caller': the caller fills the literal arguments, the plan's whole-value references
+        stay; if that does not validate, the planner's arguments; then the caller once more,
+        for every argument, shown the problems. 'planner': the planner's arguments, then
+        the caller with the problems.
+        """
+
+        def validated(args: dict[str, Any]) -> dict[str, Any]:
+            return tool.validate_arguments(_coerce(tool, resolve_references(args, upstream)))
+
+        if self.caller is None:
+            return validated(planned)
+        props = tool.parameters.get("properties", {})
+        flow = {k: v for k, v in planned.items() if k in props and is_reference(v)}
+        error: Exception | None = None
+        if self.policy.arguments == "caller":
+            to_fill = [name for name in props if name not in flow]
+            try:
+                args = await self._call_caller(index, tool, planned, upstream, step, None, to_fill) if to_fill else {}
+                return validated({**flow, **args})
+            except (ToolArgumentError, StructuredOutputError) as exc:
+                error = exc
+        try:
+            return validated(planned)
+        except ToolArgumentError as exc:
+            error = error if tool.name != planned_tool else exc
+        if self.policy.arguments == "caller" and not flow and error is not None:
+            raise error  # the caller already had every argument to fill
+        problems = str(error) if error is not None else None
+        return validated(await self._call_caller(index, tool, planned, upstream, step, problems, None))
+
+    async def _call_caller(
+        self, index: int, tool: Tool, planned: dict[str, Any], upstream: dict[int, Any], step: str,
+        problems: str | None, to_fill: list[str] | None,
+    ) -> dict[str, Any]:  # fmt: skip
+        from .events import ModelCalled, TokenGenerated
+
+        assert self.caller is not None
         named = {f"<node-{j}> ({self.plan.task_nodes[j].task})": v for j, v in upstream.items()}
         args, usage = await self.caller.call_arguments(
-            tool, request=self.request, step=step, planned=planned, upstream=named, problems=problems,
+            tool, request=self.request, step=step, planned=planned, upstream=named, problems=problems, fill=to_fill,
             on_token=lambda text: self.emit(TokenGenerated(role="caller", text=text, index=index)),
         )  # fmt: skip
         self.caller_usage = self.caller_usage + usage
-        return tool.validate_arguments(resolve_references(args, upstream))
+        self.emit(ModelCalled(role="caller", model=self.caller.model.name, usage=usage))
+        return args
 
     async def _call(self, tool: Tool, args: dict[str, Any]) -> Any:
         timeout = tool.timeout or self.policy.node_timeout

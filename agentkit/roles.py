@@ -53,11 +53,23 @@ class Caller:
         planned: dict[str, Any],
         upstream: dict[str, Any],
         problems: str | None = None,
+        fill: list[str] | None = None,
         on_token: TokenCallback | None = None,
     ) -> tuple[dict[str, Any], Usage]:
+        """Arguments for ``tool`` (only the parameters in ``fill``, when given), validated against its schema."""
+        parameters = tool.parameters
+        if fill is not None:
+            props = parameters.get("properties", {})
+            parameters = {
+                "type": "object",
+                "properties": {k: props[k] for k in fill if k in props},
+                "required": [r for r in tool.required if r in fill],
+            }
         prompt = render(
             "caller",
             tool=tool,
+            params=parameters.get("properties", {}),
+            required=parameters.get("required", []),
             request=request,
             step=step,
             planned=json.dumps(planned, default=str) if planned else "",
@@ -65,7 +77,7 @@ class Caller:
             problems=problems or "",
         )
         result = await generate_object(
-            self.model, [Message(role="user", content=prompt)], _bounded(tool.parameters, self.max_chars),
+            self.model, [Message(role="user", content=prompt)], _bounded(parameters, self.max_chars),
             max_tokens=self.max_tokens, on_token=on_token,
         )  # fmt: skip
         props = tool.parameters.get("properties", {})

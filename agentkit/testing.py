@@ -9,6 +9,7 @@ can be ignored.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -27,11 +28,12 @@ from .models.fake import FunctionModel, ScriptedModel
 
 
 def plan_model(*plans: dict[str, Any], answer: str = "done", name: str = "fake:planned") -> FunctionModel:
-    """A fake model that plays the planner (from TaskBench-style plans) and the summarizer.
+    """A fake model that plays the planner (from TaskBench-style plans), the caller and the summarizer.
 
     Each planning phase gets the matching part of the current plan (steps, then nodes
     and links); every new steps request moves to the next plan, the last one repeating,
-    so ``plan_model(bad, good)`` exercises the repair round. Plain-text calls get ``answer``.
+    so ``plan_model(bad, good)`` exercises the repair round. As the caller it copies the
+    planned arguments it is shown; plain-text calls get ``answer``.
     """
     queue = list(plans)
     state = {"plan": queue[0], "nodes_served": 0}
@@ -42,6 +44,8 @@ def plan_model(*plans: dict[str, Any], answer: str = "done", name: str = "fake:p
         props = schema.get("properties", {})
         if "answer" in props:
             return {"answer": answer}
+        if "task_steps" not in props and "task_nodes" not in props:
+            return _copy_planned_arguments(messages, props)
         if "task_nodes" not in props:
             if state["nodes_served"]:
                 queue.pop(0) if len(queue) > 1 else None
@@ -55,6 +59,17 @@ def plan_model(*plans: dict[str, Any], answer: str = "done", name: str = "fake:p
         return {"task_nodes": plan["task_nodes"], "task_links": plan.get("task_links", [])}
 
     return FunctionModel(reply, name=name)
+
+
+def _copy_planned_arguments(messages: list[Any], props: dict[str, Any]) -> dict[str, Any]:
+    """The caller's part: the "Planned arguments" of its prompt, limited to the requested parameters."""
+    from .planning import coerce_value
+
+    for line in messages[-1].content.splitlines():
+        if line.startswith("Planned arguments: "):
+            planned = json.loads(line.removeprefix("Planned arguments: "))
+            return {k: coerce_value(v, props[k]) for k, v in planned.items() if k in props}
+    return {}
 
 
 def free_port() -> int:

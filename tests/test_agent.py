@@ -66,7 +66,35 @@ async def test_run_returns_typed_results_for_every_stage():
     assert [s.tool for s in result.path.steps] == ["upper", "exclaim"]
     assert [n.output for n in result.nodes] == ["HI", "HI!"]
     assert result.answer == "done"
-    assert set(result.usage) == {"planner", "summarizer"}
+    assert set(result.usage) == {"planner", "caller", "summarizer"}
+
+
+async def test_the_caller_fills_literal_arguments_and_keeps_the_plans_data_flow():
+    # node 0's literal argument goes through the caller; node 1's only argument is <node-0>: no call.
+    caller = ScriptedModel([{"text": "from the caller"}])
+    planner = scripted(plan(("upper", {"text": "hi"}), ("exclaim", {"text": "<node-0>"})))
+    agent = Agent([upper, exclaim], planner=planner, caller=caller, summarizer=planner, retriever=None)
+    events = [e async for e in agent.stream("shout hi")]
+    result = events[-1].result
+    assert [n.output for n in result.nodes] == ["FROM THE CALLER", "FROM THE CALLER!"]
+    assert result.usage["caller"].calls == 1
+    assert [e.role for e in events if isinstance(e, ModelCalled)] == ["planner", "caller", "summarizer"]
+
+
+async def test_unusable_caller_arguments_fall_back_to_the_planners():
+    caller = ScriptedModel(["not json", "still not json"])
+    planner = scripted(plan(("upper", {"text": "hi"})))
+    result = await Agent([upper], planner=planner, caller=caller, summarizer=planner, retriever=None).run("x")
+    assert result.nodes[0].output == "HI"
+
+
+async def test_the_planner_policy_skips_the_caller_when_the_plan_fits():
+    caller = ScriptedModel([])  # any call would fail
+    planner = scripted(plan(("upper", {"text": "hi"})))
+    agent = Agent([upper], planner=planner, caller=caller, summarizer=planner, retriever=None,
+                  policy=ExecutionPolicy(arguments="planner"))  # fmt: skip
+    result = await agent.run("x")
+    assert result.nodes[0].output == "HI" and "caller" not in result.usage
 
 
 def test_run_sync_agrees_with_run():
@@ -105,14 +133,14 @@ async def test_caller_tokens_name_the_node_they_fill():
         """
         return text * times
 
-    # "<node-0>" resolves to "A", not an int: the caller fills node 1's arguments.
+    # "<node-0>" resolves to "A", not an int: the caller fills all of node 1's arguments.
     planned = plan(("upper", {"text": "a"}), ("repeat", {"text": "<node-0>", "times": "<node-0>"}), links=[("upper", "repeat")])
-    caller = ScriptedModel([{"text": "A", "times": 2}])
+    caller = ScriptedModel([{"text": "a"}, {"text": "A", "times": 2}])
     agent = Agent([upper, repeat], planner=scripted(planned), caller=caller, summarizer=scripted(plan()), retriever=None)
     events = [e async for e in agent.stream("x")]
     caller_tokens = [e for e in events if isinstance(e, TokenGenerated) and e.role == "caller"]
-    assert {e.index for e in caller_tokens} == {1}
-    assert json.loads("".join(e.text for e in caller_tokens)) == {"text": "A", "times": 2}
+    assert {e.index for e in caller_tokens} == {0, 1}
+    assert json.loads("".join(e.text for e in caller_tokens if e.index == 1)) == {"text": "A", "times": 2}
     assert events[-1].result.nodes[1].output == "AA"
 
 
@@ -272,7 +300,7 @@ async def test_earlier_turns_are_context_for_later_ones():
     model = ScriptedModel([{"task_steps": ["a"]}, {"task_nodes": [{"task": "upper", "arguments": {"text": "a"}}], "task_links": []},
                            {"answer": "first answer"}, {"task_steps": ["b"]},
                            {"task_nodes": [{"task": "upper", "arguments": {"text": "b"}}], "task_links": []}, {"answer": "second"}])
-    agent = Agent([upper], model=model, retriever=None)
+    agent = Agent([upper], model=model, retriever=None, policy=ExecutionPolicy(arguments="planner"))
     await agent.run("first request")
     await agent.run("second request")
     planner_prompt = model.calls[3]["messages"][0].content
