@@ -36,7 +36,7 @@ from .registry import ToolRegistry
 from .result import NodeResult, NodeStatus, PathStep, RetrievedTool, RunResult, RunStatus, ToolPathResult
 from .retrieval import Retriever, load_or_build, make_retriever
 from .roles import Caller, Summarizer
-from .search import Candidate, PathSearch, SearchProblem, Subtask
+from .search import Candidate, PathSearch, SearchProblem, Subtask, ToolStats
 from .tool import Tool
 from .toolgraph import ToolGraph
 
@@ -91,6 +91,9 @@ class Agent:
         policy: ExecutionPolicy | None = None,
         links: Iterable[tuple[str, str]] = (),
         checkpoint: str | Path | BaseCheckpointSaver | None = None,
+        substitutes: int = 2,
+        substitute_trust: float = 0.8,
+        experience: ToolStats | None = None,
     ):
         from .planners import get_planner
 
@@ -99,6 +102,8 @@ class Agent:
             raise ConfigError("an agent needs at least one tool")
         if not 0.0 <= alpha <= 1.0:
             raise ConfigError(f"alpha must be in [0, 1], got {alpha}")
+        if substitutes < 0 or not 0.0 <= substitute_trust <= 1.0:
+            raise ConfigError(f"substitutes must be >= 0 and substitute_trust in [0, 1], got {substitutes}, {substitute_trust}")
         self.graph = ToolGraph(self.registry, links)
         self.models: dict[str, ChatModel] = {}
         cache: dict[str, ChatModel] = {}
@@ -119,6 +124,10 @@ class Agent:
             self.retriever = retriever
         self.top_k = top_k
         self.alpha = alpha
+        self.substitutes = substitutes
+        self.substitute_trust = substitute_trust
+        # What runs observed per (planned tool, tool): later runs' priors start from it.
+        self.experience = experience if experience is not None else ToolStats()
         self.policy = policy or ExecutionPolicy()
         self._checkpoint = checkpoint
         self._memory = InMemorySaver()
@@ -313,24 +322,49 @@ class Agent:
             step = plan.task_steps[i] if i < len(plan.task_steps) else f"step {i}"
             if node.task == NO_TOOL:
                 return step
-            if not self._candidates(node.task):
+            if not self._candidates(node.task, step):
                 return f"{step} (no executable tool for {node.task!r})"
         return None
 
-    def _candidates(self, planned: str) -> list[Candidate]:
-        """The planned tool plus every executable tool that declares it can serve that subtask.
+    def _candidates(self, planned: str, step: str) -> list[Candidate]:
+        """Who can serve the subtask the planner gave to ``planned``, with cost and quality.
 
-        A tool declares a subtask through ``subtask_priors`` (its cost and quality there),
-        e.g. a second OCR engine with ``subtask_priors={"ocr": ToolPrior(cost=3, quality=0.95)}``.
-        Sharing resource types is not enough: two text -> text tools are rarely substitutes.
+        * the planned tool, at its prior;
+        * tools that declare the subtask in ``subtask_priors`` (e.g. a second OCR engine
+          with ``subtask_priors={"ocr": ToolPrior(cost=3, quality=0.95)}``), at that prior;
+        * substitutes: tools the retriever ranks in the top ``substitutes`` for the step's
+          own text whose resource types cover the planned tool's (the ToolGraph's view: they
+          take the same inputs and feed the same consumers). Undeclared, they are trusted
+          less: their quality is scaled by ``substitute_trust``. Tools without declared
+          types are never substitutes: two text -> text tools are rarely interchangeable.
+
+        Each prior then moves by what earlier runs observed for this planned tool (``experience``).
         """
         tool = self.registry.get(planned)
-        pool = [tool, *(t for t in self.registry if t.name != tool.name and planned in t.subtask_priors)]
+        priors: dict[str, tuple[float, float]] = {}
+        for t in [tool, *(t for t in self.registry if t.name != tool.name and planned in t.subtask_priors)]:
+            priors[t.name] = (t.prior_for(planned).cost, t.prior_for(planned).quality)
+        for t in self._substitutes(tool, step):
+            priors.setdefault(t.name, (t.prior.cost, t.prior.quality * self.substitute_trust))
         return [
-            Candidate(tool=t.name, cost=t.prior_for(planned).cost, quality=t.prior_for(planned).quality)
-            for t in pool
-            if t.executable
+            self.experience.effective(planned, Candidate(tool=name, cost=cost, quality=quality))
+            for name, (cost, quality) in priors.items()
+            if self.registry.get(name).executable
         ]
+
+    def _substitutes(self, tool: Tool, step: str) -> list[Tool]:
+        if self.retriever is None or self.substitutes == 0 or not (tool.input_types and tool.output_types):
+            return []
+        found = []
+        for scored in self.retriever.search(step, k=self.substitutes + 1):
+            other = self.registry.get(scored.name)
+            if (
+                other.name != tool.name
+                and set(other.input_types) >= set(tool.input_types)
+                and set(other.output_types) >= set(tool.output_types)
+            ):
+                found.append(other)
+        return found[: self.substitutes]
 
     def _search(self, plan: TaskPlan) -> PathSearch:
         # The search checks type compatibility on its dependency edges, so it gets only the
@@ -338,13 +372,14 @@ class Agent:
         deps: dict[int, set[int]] = {i: set() for i in range(len(plan.task_nodes))}
         for s, t in plan.reference_links():
             deps[t].add(s)
+        steps = [plan.task_steps[i] if i < len(plan.task_steps) else node.task for i, node in enumerate(plan.task_nodes)]
         problem = SearchProblem(
             subtasks=[
                 Subtask(
                     id=str(i),
-                    description=plan.task_steps[i] if i < len(plan.task_steps) else node.task,
+                    description=steps[i],
                     depends_on=[str(d) for d in sorted(deps[i])],
-                    candidates=self._candidates(node.task),
+                    candidates=self._candidates(node.task, steps[i]),
                 )
                 for i, node in enumerate(plan.task_nodes)
             ]
@@ -356,7 +391,8 @@ class Agent:
                 return True
             return self.graph.can_feed(source, target)
 
-        return PathSearch(problem, alpha=self.alpha, compatible=compatible)
+        kinds = {str(i): node.task for i, node in enumerate(plan.task_nodes)}
+        return PathSearch(problem, alpha=self.alpha, compatible=compatible, memory=self.experience, kinds=kinds)
 
     def _path_result(self, plan: TaskPlan, search: PathSearch, path: Any, results: list[NodeResult] | None = None) -> ToolPathResult:
         steps = []

@@ -413,12 +413,18 @@ class PathSearch:
     """
 
     def __init__(self, problem: SearchProblem, *, alpha: float = 0.5,
-                 compatible: Compatible | None = None, stats: ToolStats | None = None):
+                 compatible: Compatible | None = None, stats: ToolStats | None = None,
+                 memory: ToolStats | None = None, kinds: Mapping[str, str] | None = None):
+        """``memory`` outlives the run: every observation is also recorded there, under the
+        subtask's kind (``kinds[subtask]``, e.g. the planned tool), so later runs start
+        from what this one saw. Exclusion after a failure stays within the run."""
         _check_alpha(alpha)
         self.problem = problem
         self.alpha = alpha
         self.compatible = compatible
         self.stats = stats if stats is not None else ToolStats()
+        self.memory = memory
+        self.kinds = dict(kinds or {})
         self.finished: dict[str, str] = {}
         self._path: ToolPath | None = None
         # The priors never change, so their largest cost (the normalisation scale) is computed once.
@@ -441,6 +447,8 @@ class PathSearch:
         """Record a good run (success raises quality, latency moves cost); the subtask is finished."""
         prior = self._prior(subtask, tool)
         self.stats.record(subtask, tool, success=True, latency=latency, prior_cost=prior.cost)
+        if self.memory is not None:
+            self.memory.record(self.kinds.get(subtask, subtask), tool, success=True, latency=latency, prior_cost=prior.cost)
         self.finished[subtask] = tool
         # A success on the planned tool leaves the other choices as they were, so the path is
         # kept (re-planning after every node would make a long chain quadratic). Only a
@@ -458,6 +466,9 @@ class PathSearch:
         prior = self._prior(subtask, tool)
         self.stats.record(subtask, tool, success=False, latency=latency,
                           kind=_failure_kind(kind), prior_cost=prior.cost)
+        if self.memory is not None:
+            self.memory.record(self.kinds.get(subtask, subtask), tool, success=False, latency=latency,
+                               kind=_failure_kind(kind), prior_cost=prior.cost)
         if self.finished.get(subtask) == tool:
             del self.finished[subtask]  # its output turned out bad
         self._path = None

@@ -186,6 +186,70 @@ async def test_failed_tool_recovers_on_the_next_best_tool():
     assert result.path.steps[0].tool == "backup_ocr"
 
 
+FAILS: set[str] = set()
+
+
+@tool(input_types=["text"], output_types=["text"], cost=1.0, quality=0.9)
+def quick_summary(text: str) -> str:
+    """Summarize a text in one line, quickly.
+
+    Args:
+        text: the text to summarize
+    """
+    if "quick_summary" in FAILS:
+        raise RuntimeError("service down")
+    return "quick: " + text[:10]
+
+
+@tool(input_types=["text"], output_types=["text"], cost=1.0, quality=0.9)
+def careful_summary(text: str) -> str:
+    """Summarize a text carefully.
+
+    Args:
+        text: the text to summarize
+    """
+    return "careful: " + text[:10]
+
+
+@tool(cost=1.0, quality=0.9)
+def untyped_summary(text: str) -> str:
+    """Summarize a text.
+
+    Args:
+        text: the text to summarize
+    """
+    return "untyped"
+
+
+def summary_agent():
+    planned = plan(("quick_summary", {"text": "a long text"}), steps=["summarize the text"])
+    return Agent([quick_summary, careful_summary, untyped_summary, upper], model=scripted(planned), retriever="bm25",
+                 policy=ExecutionPolicy(retries=0))  # fmt: skip
+
+
+async def test_the_retriever_finds_substitutes_of_the_same_types_for_a_step():
+    FAILS.clear()
+    agent = summary_agent()
+    result = await agent.run("summarize a long text")
+    (subtask,) = agent._search(result.plan).problem.subtasks
+    assert {c.tool for c in subtask.candidates} == {"quick_summary", "careful_summary"}  # untyped: never a substitute
+    assert subtask.candidate("careful_summary").quality == pytest.approx(0.9 * agent.substitute_trust)
+    assert result.nodes[0].tool == "quick_summary"  # the planner's choice wins while it works
+
+
+async def test_a_failing_tool_recovers_on_a_retrieved_substitute_and_later_runs_remember():
+    FAILS.add("quick_summary")
+    try:
+        agent = summary_agent()
+        first = await agent.run("summarize a long text")
+        assert first.nodes[0].attempts == ["quick_summary", "careful_summary"] and first.nodes[0].output == "careful: a long tex"
+        second = await agent.run("summarize a long text")
+        assert second.nodes[0].attempts == ["careful_summary"]  # experience: the failure moved the priors
+        assert agent.experience.records["quick_summary"]["quick_summary"].failures == 1
+    finally:
+        FAILS.clear()
+
+
 async def test_tool_exception_without_alternative_is_a_typed_node_error_and_dependents_skip():
     @tool
     def broken(text: str) -> str:
