@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import events as ev
@@ -156,16 +157,25 @@ class ChatSession:
             if not self.results:
                 c.print("no turns yet")
         elif name == "/save":
-            if not arg:
-                c.print("usage: /save FILE")
-            else:
-                Path(arg).write_text(json.dumps([r.model_dump(mode="json") for r in self.results], indent=2))
-                c.print(f"saved {len(self.results)} turn(s) to {arg}", highlight=False)
+            self._save(arg)
         elif name == "/load":
             self._load(arg)
         else:
             c.print(f"unknown command {name}; /help lists them", highlight=False)
         return True
+
+    def _save(self, arg: str) -> None:
+        c = self.console
+        if not arg:
+            c.print("usage: /save FILE")
+            return
+        text = json.dumps([r.model_dump(mode="json") for r in self.results], indent=2)
+        try:
+            Path(arg).write_text(text, encoding="utf-8")
+        except OSError as exc:  # missing folder, no permission, a directory, a full disk: the session goes on
+            c.print(f"[bold red]error:[/] cannot save to {escape(arg)}: {escape(exc.strerror or str(exc))}", highlight=False, soft_wrap=True)
+            return
+        c.print(f"saved {len(self.results)} turn(s) to {arg}", highlight=False)
 
     def _load(self, arg: str) -> None:
         c = self.console
@@ -176,7 +186,7 @@ class ChatSession:
             data = json.loads(Path(arg).read_text())
             loaded = [RunResult.model_validate(r) for r in data]
         except (OSError, ValueError) as exc:
-            c.print(f"[bold red]error:[/] cannot load {arg}: {exc}", highlight=False)
+            c.print(f"[bold red]error:[/] cannot load {escape(arg)}: {escape(str(exc))}", highlight=False, soft_wrap=True)
             return
         self.results.extend(loaded)
         self.agent.history.extend({"request": r.request, "answer": r.answer} for r in loaded)

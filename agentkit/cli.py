@@ -10,12 +10,14 @@ import asyncio
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from . import events as ev
@@ -47,24 +49,94 @@ StrategyOpt = Annotated[str, typer.Option(help="Planner strategy: one-shot or ze
 RetrieverOpt = Annotated[str, typer.Option(help="Tool retriever: hybrid, bm25 or dense.")]
 ToolsOpt = Annotated[
     list[str] | None,
-    typer.Option("--tools", "-t", help="Tool pack name or tool file (OpenAI JSON, tools.jsonl, TaskBench folder, .py). Repeatable."),
+    typer.Option(
+        "--tools",
+        "-t",
+        help=(
+            "Tools to use (repeatable; default: math, datetime, text). A pack name (files, math, datetime, text, data,"
+            " http), a pack with options as PACK:key=value[,key=value] (list values separated by ';', e.g."
+            " 'http:allow_hosts=example.org;api.example.org', 'files:root=/tmp/x'; PACK:VALUE sets the first option),"
+            " a TaskBench domain folder (tool_desc.json [+ graph_desc.json]; its tools run simulated, also"
+            " taskbench:DIR), or a tool file: OpenAI JSON, tools.jsonl, .py with @tool functions."
+        ),
+    ),
 ]
 
 
-def load_tool_sources(sources: list[str] | None) -> ToolRegistry:
-    """Tools from pack names and files, merged into one registry."""
+class LoadedTools(NamedTuple):
+    """The tools of the CLI's --tools sources and the tool-graph links they bring (TaskBench graph_desc.json)."""
+
+    registry: ToolRegistry
+    links: list[tuple[str, str]]
+
+
+_PACK_WITH_OPTIONS = re.compile(r"([A-Za-z_][\w-]*):(.*)", re.S)
+_TASKBENCH_HINT = "pass the TaskBench domain folder (with tool_desc.json): --tools DIR or --tools taskbench:DIR"
+
+
+def _is_taskbench(path: Path) -> bool:
+    """A TaskBench domain: a folder (its tool_desc.json), a tool_desc.json, or a .json with a 'nodes' list."""
+    if path.is_dir() or path.name == "tool_desc.json":
+        return True
+    if path.suffix == ".json" and path.is_file():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False  # load_tools reports it
+        return isinstance(data, dict) and isinstance(data.get("nodes"), list)
+    return False
+
+
+def _load_taskbench(source: str) -> LoadedTools:
+    """A TaskBench domain, executable: simulated tools, plus its graph_desc.json links."""
+    from agentkit.tools.taskbench import load_domain
+
+    path = Path(source)
+    if path.is_dir() and not (path / "tool_desc.json").is_file():
+        raise ConfigError(f"folder {source!r} is not a TaskBench domain (no tool_desc.json); tool files are .json, .jsonl or .py")
+    domain = load_domain(path)
+    return LoadedTools(domain.registry, list(domain.links))
+
+
+def _load_source(source: str) -> LoadedTools:
+    from agentkit.tools import PACKS, load_pack, parse_pack_options
+
     from .loaders import load_tools
 
-    registry = ToolRegistry()
-    for source in sources or DEFAULT_PACKS:
-        if Path(source).exists() or source.endswith((".json", ".jsonl", ".py")):
-            part = load_tools(source)
-        else:
-            from agentkit.tools import load_pack
+    match = _PACK_WITH_OPTIONS.fullmatch(source)
+    if source in PACKS or (match and not Path(source).exists()):
+        name, options = (match.group(1), parse_pack_options(*match.groups())) if match else (source, {})
+        if name != "taskbench":
+            return LoadedTools(load_pack(name, **options), [])
+        if "domain_dir" not in options:
+            raise ConfigError(f"the taskbench pack needs a domain folder: {_TASKBENCH_HINT}")
+        domain_dir = str(options["domain_dir"])
+        if not Path(domain_dir).exists():
+            raise ConfigError(f"TaskBench domain folder {domain_dir!r} not found: {_TASKBENCH_HINT}")
+        return _load_taskbench(domain_dir)
+    path = Path(source)
+    if _is_taskbench(path):
+        return _load_taskbench(source)
+    if path.exists() or source.endswith((".json", ".jsonl", ".py")):
+        return LoadedTools(load_tools(source), [])
+    return LoadedTools(load_pack(source), [])  # ConfigError: unknown tool pack
 
-            part = load_pack(source)
-        registry = registry.merge(part)
-    return registry
+
+def load_tool_sources(sources: list[str] | None) -> LoadedTools:
+    """Tools from pack names (with options), TaskBench folders and tool files, merged into one registry.
+
+    A known pack name wins over a same-named path (write ./NAME for the path). TaskBench
+    folders load with simulated executors and keep their graph_desc.json links.
+    """
+    registry, links = ToolRegistry(), list[tuple[str, str]]()
+    for source in sources or DEFAULT_PACKS:
+        part = _load_source(source)
+        try:
+            registry = registry.merge(part.registry)
+        except AgentkitError as exc:
+            raise ConfigError(f"--tools {source}: {exc}") from None
+        links.extend(link for link in part.links if link not in links)
+    return LoadedTools(registry, links)
 
 
 def build_agent(tools: list[str] | None, **options: Any) -> Any:
@@ -72,13 +144,19 @@ def build_agent(tools: list[str] | None, **options: Any) -> Any:
     from .agent import Agent
 
     try:
-        return Agent(load_tool_sources(tools), **options)
+        loaded = load_tool_sources(tools)
+        return Agent(loaded.registry, links=loaded.links, **options)
     except AgentkitError as exc:
         _fail(exc)
 
 
+def _error(message: str) -> None:
+    """One ``error: ...`` line on stderr, never wrapped (whatever the terminal width)."""
+    err.print(f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
+
+
 def _fail(exc: BaseException) -> None:
-    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    _error(str(exc))
     raise typer.Exit(2 if isinstance(exc, ConfigError) else 1)
 
 
@@ -181,15 +259,17 @@ def models() -> None:
 
 @tools_app.command("list")
 def tools_list(tools: ToolsOpt = None) -> None:
-    """List tools with their types and priors."""
+    """List tools with their types, priors and how they run (yes, simulated, or docs only)."""
     try:
-        registry = load_tool_sources(tools)
+        registry, links = load_tool_sources(tools)
     except AgentkitError as exc:
         _fail(exc)
-    table = Table("name", "in -> out", "cost", "quality", "description")
+    caption = f"{len(registry)} tool(s)" + (f", {len(links)} tool-graph link(s)" if links else "")
+    table = Table("name", "in -> out", "cost", "quality", "runs", "description", caption=caption)
     for t in registry:
         types = f"{','.join(t.input_types)} -> {','.join(t.output_types)}" if t.input_types or t.output_types else ""
-        table.add_row(t.name, types, f"{t.prior.cost:g}", f"{t.prior.quality:g}", t.description.split("\n")[0][:70])
+        runs = "no (docs only)" if t.func is None else "simulated" if t.simulated else "yes"
+        table.add_row(t.name, types, f"{t.prior.cost:g}", f"{t.prior.quality:g}", runs, t.description.split("\n")[0][:70])
     out.print(table)
 
 
@@ -204,7 +284,7 @@ def tools_search(
     from .retrieval import make_retriever
 
     try:
-        registry = load_tool_sources(tools)
+        registry = load_tool_sources(tools).registry
         hits = make_retriever(retriever, list(registry)).search(query, k=k)  # type: ignore[arg-type]
     except AgentkitError as exc:
         _fail(exc)
@@ -215,28 +295,55 @@ def tools_search(
 
 
 @tools_app.command("show")
-def tools_show(name: str, source: Annotated[str | None, typer.Option("--from", help="Tool file or pack.")] = None) -> None:
+def tools_show(
+    name: str,
+    source: Annotated[str | None, typer.Option("--from", help="Where the tool comes from: any --tools form (pack, PACK:options, folder, file).")] = None,
+) -> None:
     """Show one tool's documentation and JSON Schema."""
     try:
-        registry = load_tool_sources([source] if source else None)
+        registry = load_tool_sources([source] if source else None).registry
         t = registry.get(name)
     except AgentkitError as exc:
         _fail(exc)
     out.print(json.dumps(t.model_dump(mode="json"), indent=2))
 
 
-def main() -> None:
-    """Console entry point: the last net turns any stray exception into one line (AGENTKIT_DEBUG=1 re-raises)."""
+# Click's exception classes, from whichever click Typer runs on (recent Typer vendors its own copy).
+_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: usage errors and stray exceptions end as one ``error:`` line (AGENTKIT_DEBUG=1 re-raises).
+
+    Click runs without its standalone mode so that a bad flag is one line and exit code 2
+    instead of a boxed panel; exit codes raised by the commands are passed on.
+    """
+    command = typer.main.get_command(app)
     try:
-        app()
+        code = command.main(args=argv, prog_name="agentkit", standalone_mode=False)
+    except _CLICK_EXCEPTION as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # `agentkit` or `agentkit tools` alone: the help, already shown
+            sys.exit(exc.exit_code)
+        message = exc.format_message()
+        ctx = getattr(exc, "ctx", None)
+        if isinstance(exc, _USAGE_ERROR):
+            message += f" (see {ctx.command_path if ctx else 'agentkit'} --help)"
+        _error(message)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        _error("aborted")
+        sys.exit(1)
     except AgentkitError as exc:
-        err.print(f"error: {exc}", highlight=False)
+        _error(str(exc))
         sys.exit(1)
     except Exception as exc:  # noqa: BLE001
         if os.environ.get("AGENTKIT_DEBUG"):
             raise
-        err.print(f"error: internal error: {type(exc).__name__}: {exc} (AGENTKIT_DEBUG=1 shows the traceback)", highlight=False)
+        _error(f"internal error: {type(exc).__name__}: {exc} (AGENTKIT_DEBUG=1 shows the traceback)")
         sys.exit(1)
+    if isinstance(code, int) and not isinstance(code, bool) and code:
+        sys.exit(code)
 
 
-__all__ = ["app", "main"]
+__all__ = ["LoadedTools", "app", "load_tool_sources", "main"]

@@ -282,6 +282,9 @@ def load_tools(target: str | Path) -> ToolRegistry:
 
     A directory or ``tool_desc.json`` is TaskBench; ``*.jsonl`` is a tools.jsonl pool;
     ``*.json`` is OpenAI tools; ``*.py`` or a dotted module name is Python.
+    TaskBench tools come back documentation-only and without the ``graph_desc.json``
+    links; ``agentkit.tools.taskbench.load_domain`` gives them simulated executors and the
+    links (the CLI's ``--tools DIR`` uses it).
     """
     text = str(target)
     path = Path(text)

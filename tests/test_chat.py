@@ -73,3 +73,38 @@ def test_a_tool_that_needs_approval_asks_y_or_n(chat):
     chat.sendline("n")
     chat.expect("rejected")
     chat.expect("you> ")
+
+
+# -- slash commands at the level of the session (no terminal, no model) --------------------
+
+
+def _session():
+    import io
+
+    from rich.console import Console
+
+    from agentkit.chat import ChatSession
+    from agentkit.result import RunResult, RunStatus
+
+    buf = io.StringIO()
+    session = ChatSession(object(), Console(file=buf, width=60))
+    session.results.append(RunResult(request="shout hello", status=RunStatus.OK, thread_id="t1"))
+    return session, buf
+
+
+@pytest.mark.parametrize("where", ["missing-dir/session.json", "a-directory", "read-only/session.json"])
+def test_save_to_an_unwritable_path_is_one_error_line_and_the_session_goes_on(tmp_path, where):
+    import os
+
+    (tmp_path / "a-directory").mkdir()
+    (tmp_path / "read-only").mkdir(mode=0o500)
+    if where.startswith("read-only") and os.access(tmp_path / "read-only", os.W_OK):
+        pytest.skip("running as a user who can write anywhere (root)")
+    session, buf = _session()
+    target = tmp_path / where
+    assert session.command(f"/save {target}") is True  # the session stays
+    lines = buf.getvalue().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot save to "), lines
+    assert not (target.is_file())
+    assert session.command(f"/save {tmp_path / 'ok.json'}") is True
+    assert "saved 1 turn(s)" in buf.getvalue() and (tmp_path / "ok.json").is_file()

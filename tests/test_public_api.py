@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import agentkit
@@ -38,9 +39,16 @@ def test_cli_help_lists_the_commands_the_readme_documents():
         assert command in result.output
 
 
-def test_bad_flag_is_a_usage_error_not_a_traceback():
-    result = CliRunner().invoke(app, ["run", "--no-such-flag", "x"])
-    assert result.exit_code == 2 and "Traceback" not in result.output
+def test_bad_flag_is_a_usage_error_not_a_traceback(capsys):
+    from agentkit.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["run", "--no-such-flag", "x"])
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert exited.value.code == 2
+    assert len(lines) == 1 and lines[0].startswith("error:") and "--no-such-flag" in lines[0], err
+    assert "Traceback" not in err and "╭" not in err
 
 
 def test_unknown_tool_pack_is_one_error_line():

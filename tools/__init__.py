@@ -14,6 +14,11 @@ http       fetch                                                allow_hosts, tim
 taskbench  simulated tools of a TaskBench domain                domain_dir
 =========  ===================================================  =====================================
 
+From the command line a pack takes its options as ``PACK:key=value[,key=value]``
+(see :func:`parse_pack_options`), e.g. ``http:allow_hosts=example.org;api.example.org``,
+``files:root=/tmp/x``, ``taskbench:domain_dir=DIR``; ``PACK:VALUE`` (no ``=``) sets the pack's
+first option, e.g. ``taskbench:DIR``.
+
 Resource types used for the tool graph: ``text``, ``number``, ``datetime``, ``path``,
 ``url``, ``table``, ``json`` (and TaskBench's own, e.g. ``image``, ``audio``).
 Sandbox refusals (paths outside a root, hosts off the allowlist, writes to a
@@ -24,7 +29,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Callable
+import os
+import types
+import typing
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from agentkit.errors import ConfigError
@@ -54,6 +62,8 @@ def load_pack(name: str, **options: Any) -> ToolRegistry:
     if name not in PACKS:
         raise ConfigError(f"unknown tool pack {name!r} (known packs: {', '.join(PACKS)})")
     factory = importlib.import_module(f"{__name__}.{name}").pack
+    if name == "taskbench" and "domain_dir" not in options:
+        raise ConfigError("tool pack 'taskbench' needs domain_dir: a TaskBench domain folder (with tool_desc.json)")
     try:
         inspect.signature(factory).bind(**options)
     except TypeError as exc:
@@ -64,4 +74,74 @@ def load_pack(name: str, **options: Any) -> ToolRegistry:
         raise ConfigError(f"tool pack {name!r}: {exc}") from None
 
 
-__all__ = ["PACKS", "AccessDenied", "load_pack"]
+#: Separator of the items of a list-valued option on the command line (``allow_hosts=a;b``).
+LIST_SEPARATOR = ";"
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def _option_parser(hint: Any) -> Callable[[str], Any] | None:
+    """How a command-line string becomes a value of type ``hint``; None when it cannot."""
+    if hint is bool:
+        return _parse_bool
+    if hint in (int, float):
+        return lambda text: _parse_number(hint, text)
+    origin = typing.get_origin(hint)
+    if origin in (list, tuple, Iterable, Sequence):
+        return lambda text: [item.strip() for item in text.split(LIST_SEPARATOR) if item.strip()]
+    members = typing.get_args(hint) if origin in (typing.Union, types.UnionType) else (hint,)
+    if any(m is str or m is os.PathLike or typing.get_origin(m) is os.PathLike for m in members):
+        return str
+    return None
+
+
+def _parse_number(kind: type, text: str) -> Any:
+    try:
+        return kind(text)
+    except ValueError:
+        raise ValueError(f"expected {'an integer' if kind is int else 'a number'}, got {text!r}") from None
+
+
+def _parse_bool(text: str) -> bool:
+    if text.lower() in _TRUE:
+        return True
+    if text.lower() in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def parse_pack_options(name: str, text: str) -> dict[str, Any]:
+    """The keyword arguments of pack ``name`` written as ``key=value[,key=value]`` (or one bare ``VALUE``).
+
+    Values are converted to the type of the pack's parameter: numbers, booleans
+    (true/false, yes/no, 1/0), and lists whose items are separated by ``;``
+    (``allow_hosts=example.org;api.example.org``). A bare ``VALUE`` without ``=`` sets the
+    pack's first option (``taskbench:DIR``, ``files:/tmp/x``). ConfigError for an unknown
+    pack, an unknown or repeated option, or a value of the wrong type.
+    """
+    if name not in PACKS:
+        raise ConfigError(f"unknown tool pack {name!r} (known packs: {', '.join(PACKS)})")
+    factory = importlib.import_module(f"{__name__}.{name}").pack
+    hints = typing.get_type_hints(factory)
+    params = [p for p in inspect.signature(factory).parameters if _option_parser(hints.get(p, str)) is not None]
+    if not text.strip():
+        return {}
+    if not params:
+        raise ConfigError(f"tool pack {name!r} takes no options")
+    pairs = [(params[0], text)] if "=" not in text else [item.partition("=")[::2] for item in text.split(",")]
+    options: dict[str, Any] = {}
+    for key, value in pairs:
+        key = key.strip()
+        if key not in params:
+            raise ConfigError(f"tool pack {name!r}: unknown option {key!r} (options: {', '.join(params)})")
+        if key in options:
+            raise ConfigError(f"tool pack {name!r}: option {key!r} given twice")
+        parse = _option_parser(hints.get(key, str))
+        assert parse is not None  # params holds only options the command line can set
+        try:
+            options[key] = parse(value.strip())
+        except ValueError as exc:
+            raise ConfigError(f"tool pack {name!r}: option {key!r}: {exc}") from None
+    return options
+
+
+__all__ = ["LIST_SEPARATOR", "PACKS", "AccessDenied", "load_pack", "parse_pack_options"]
