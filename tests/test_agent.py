@@ -422,3 +422,48 @@ async def test_non_json_tool_output_is_kept_as_text_not_a_crash():
 
     result = await Agent([make, exclaim], model=scripted(plan(("make", {"text": "a"}), ("exclaim", {"text": "<node-0>"}))), retriever=None).run("x")
     assert [n.output for n in result.nodes] == ["a thing", "a thing!"]
+
+
+async def test_no_more_nodes_run_at_once_than_max_concurrency():
+    running, peak = 0, 0
+
+    @tool
+    async def probe(tag: str) -> str:
+        """Hold a slot for a moment.
+
+        Args:
+            tag: a label
+        """
+        nonlocal running, peak
+        running += 1
+        peak = max(peak, running)
+        await asyncio.sleep(0.05)
+        running -= 1
+        return tag
+
+    planned = plan(*[("probe", {"tag": str(i)}) for i in range(5)])
+    agent = Agent([probe], model=scripted(planned), retriever=None,
+                  policy=ExecutionPolicy(max_concurrency=2, arguments="planner"))  # fmt: skip
+    result = await agent.run("x")
+    assert result.status == RunStatus.OK and peak == 2
+
+
+async def test_a_failing_call_is_retried_on_the_same_tool_before_switching():
+    attempts = []
+
+    @tool
+    def shaky(text: str) -> str:
+        """Fails the first time.
+
+        Args:
+            text: anything
+        """
+        attempts.append(text)
+        if len(attempts) == 1:
+            raise ConnectionError("transient")
+        return text
+
+    agent = Agent([shaky], model=scripted(plan(("shaky", {"text": "a"}))), retriever=None,
+                  policy=ExecutionPolicy(retries=1, retry_backoff=0))  # fmt: skip
+    result = await agent.run("x")
+    assert result.nodes[0].status == NodeStatus.OK and attempts == ["a", "a"] and result.nodes[0].attempts == ["shaky"]

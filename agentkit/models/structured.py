@@ -10,14 +10,11 @@ import jsonschema
 from pydantic import BaseModel, ValidationError
 
 from ..errors import StructuredOutputError
+from ..prompting import render
 from .base import ChatModel, Completion, Message, TokenCallback, Usage, as_messages
 
 T = TypeVar("T", bound=BaseModel)
 
-REPAIR_PROMPT = (
-    "Your reply was not valid JSON for the required schema. Problems:\n{problems}\n"
-    "Reply again with only the corrected JSON object."
-)
 
 
 def schema_of(target: dict[str, Any] | type[BaseModel]) -> dict[str, Any]:
@@ -91,7 +88,7 @@ async def generate_object(
         history = [
             *history,
             Message(role="assistant", content=completion.text),
-            Message(role="user", content=REPAIR_PROMPT.format(problems="\n".join(f"- {p}" for p in problems))),
+            Message(role="user", content=render("output_repair", problems=problems)),
         ]
     assert completion is not None
     raise StructuredOutputError(
