@@ -1,5 +1,7 @@
 """Model specs, structured output with validation and repair, and the fakes."""
 
+import json
+
 import pytest
 
 from agentkit import ModelSpecError, StructuredOutputError
@@ -119,3 +121,50 @@ async def test_backends_without_streaming_still_work_when_not_asked_to_stream():
 
     result = await generate_object(OldBackend(), "q", {"type": "object"})
     assert result.parsed == {"n": 1}
+
+
+def _recording_server(refuse_strict: bool = False):
+    """An httpx transport that answers chat completions with {"ok": true} and records each request body."""
+    import httpx
+
+    seen: list[dict] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        seen.append(body)
+        if refuse_strict and body.get("response_format", {}).get("json_schema", {}).get("strict"):
+            return httpx.Response(400, json={"error": {"message": "strict mode is not supported", "type": "invalid_request_error"}})
+        return httpx.Response(200, json={
+            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": '{"ok": true}'}}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+        })  # fmt: skip
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(handle)), seen
+
+
+CLOSED = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"], "additionalProperties": False}
+
+
+async def test_openai_gets_strict_json_schema_when_the_schema_fits_its_subset(monkeypatch):
+    from agentkit.models.openai_compatible import OpenAICompatibleModel
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    client, seen = _recording_server()
+    model = OpenAICompatibleModel("m", base_url="https://api.example.test/v1", http_client=client)
+    await model.complete("hi", json_schema=CLOSED)
+    await model.complete("hi", json_schema={**CLOSED, "required": []})  # an optional property: not strict
+    assert seen[0]["response_format"]["json_schema"]["strict"] is True
+    assert "strict" not in seen[1]["response_format"]["json_schema"]
+
+
+async def test_a_server_refusing_strict_mode_is_asked_again_without_it(monkeypatch):
+    from agentkit.models.openai_compatible import OpenAICompatibleModel
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    client, seen = _recording_server(refuse_strict=True)
+    model = OpenAICompatibleModel("m", base_url="https://api.example.test/v1", http_client=client, max_retries=0)
+    result = await model.complete("hi", json_schema=CLOSED)
+    await model.complete("hi", json_schema=CLOSED)
+    assert result.text == '{"ok": true}' and model.strict_refused
+    assert [b["response_format"]["json_schema"].get("strict") for b in seen] == [True, None, None]

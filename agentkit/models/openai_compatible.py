@@ -15,15 +15,41 @@ from .base import Completion, Message, TokenCallback, Usage, as_messages
 
 StructuredMode = Literal["auto", "json_schema", "json_object", "none"]
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+# The JSON Schema subset OpenAI's strict mode accepts (conservatively: no length bounds, no tuples).
+_STRICT_KEYWORDS = {
+    "type", "properties", "required", "additionalProperties", "items", "enum", "const", "anyOf",
+    "description", "title", "pattern", "format", "minItems", "maxItems", "minimum", "maximum", "$defs", "$ref",
+}  # fmt: skip
+
+
+def strict_compatible(schema: Any) -> bool:
+    """Whether ``schema`` fits OpenAI's strict Structured Outputs: closed objects, every property required."""
+    if isinstance(schema, list):
+        return all(strict_compatible(s) for s in schema)
+    if not isinstance(schema, dict):
+        return True
+    if set(schema) - _STRICT_KEYWORDS:
+        return False
+    if schema.get("type") == "object" or "properties" in schema:
+        props = schema.get("properties", {})
+        if schema.get("additionalProperties", True) is not False or set(schema.get("required", [])) != set(props):
+            return False
+    children = [*schema.get("properties", {}).values(), *schema.get("$defs", {}).values(), *schema.get("anyOf", [])]
+    if isinstance(schema.get("items"), dict):
+        children.append(schema["items"])
+    return all(strict_compatible(c) for c in children)
 
 
 class OpenAICompatibleModel:
     """Chat completions against ``base_url``.
 
     Structured output: ``json_schema`` response format where the server enforces it
-    (OpenAI, vLLM); llama.cpp servers only enforce ``{"type": "json_object", "schema": ...}``,
-    so ``structured="auto"`` uses that form for local hosts. Results are always validated
-    by the caller (see ``generate_object``), which repairs once.
+    (OpenAI, vLLM), with ``strict: true`` when the schema fits OpenAI's strict subset (a
+    server that refuses strict mode with HTTP 400 is asked again without it, and from then
+    on); llama.cpp servers only enforce ``{"type": "json_object", "schema": ...}``, so
+    ``structured="auto"`` uses that form for local hosts (pass ``structured=`` for a remote
+    llama.cpp server or a local vLLM). Results are always validated by the caller (see
+    ``generate_object``), which repairs once.
 
     Retries with exponential backoff on 408/409/429/5xx and connection errors come from
     the official client (``max_retries``). The API key is read from ``api_key_env`` and
@@ -39,6 +65,7 @@ class OpenAICompatibleModel:
         timeout: float = 60.0,
         max_retries: int = 3,
         structured: StructuredMode = "auto",
+        http_client: Any = None,
     ):
         base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         host = urlparse(base_url).hostname if base_url else None
@@ -55,11 +82,17 @@ class OpenAICompatibleModel:
             structured = "json_object" if local else "json_schema"
         self.structured: StructuredMode = structured
         self.enforces_json_schema = structured in ("json_schema", "json_object")
-        self._client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries)
+        self.strict_refused = False  # the server answered 400 to a strict schema once
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, http_client=http_client
+        )
 
     def _response_format(self, schema: dict[str, Any]) -> dict[str, Any] | None:
         if self.structured == "json_schema":
-            return {"type": "json_schema", "json_schema": {"name": "result", "schema": schema}}
+            spec: dict[str, Any] = {"name": "result", "schema": schema}
+            if not self.strict_refused and strict_compatible(schema):
+                spec["strict"] = True
+            return {"type": "json_schema", "json_schema": spec}
         if self.structured == "json_object":
             return {"type": "json_object", "schema": schema}
         return None
@@ -99,10 +132,15 @@ class OpenAICompatibleModel:
                 kwargs["response_format"] = fmt
         started = time.perf_counter()
         try:
-            if on_token is None:
-                text, finish_reason, usage = self._unpack(await self._client.chat.completions.create(**kwargs))
-            else:
-                text, finish_reason, usage = await self._stream(kwargs, on_token)
+            try:
+                text, finish_reason, usage = await self._request(kwargs, on_token)
+            except openai.BadRequestError:
+                fmt = kwargs.get("response_format") or {}
+                if not fmt.get("json_schema", {}).get("strict"):
+                    raise
+                self.strict_refused = True  # e.g. a server without strict mode: validated and repaired on our side
+                kwargs["response_format"] = self._response_format(fmt["json_schema"]["schema"])
+                text, finish_reason, usage = await self._request(kwargs, on_token)
         except openai.APITimeoutError:
             raise ModelError(f"{self.name}: request timed out") from None
         except openai.APIConnectionError:
@@ -111,6 +149,11 @@ class OpenAICompatibleModel:
             raise ModelError(f"{self.name}: HTTP {exc.status_code}: {_short(exc.message)}") from None
         usage.latency_s = time.perf_counter() - started
         return Completion(text=text, model=self.name, finish_reason=finish_reason, usage=usage)
+
+    async def _request(self, kwargs: dict[str, Any], on_token: TokenCallback | None) -> tuple[str, str | None, Usage]:
+        if on_token is None:
+            return self._unpack(await self._client.chat.completions.create(**kwargs))
+        return await self._stream(kwargs, on_token)
 
     def _unpack(self, response: Any) -> tuple[str, str | None, Usage]:
         if not response.choices:
@@ -158,4 +201,4 @@ def _short(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-__all__ = ["OpenAICompatibleModel"]
+__all__ = ["OpenAICompatibleModel", "strict_compatible"]
