@@ -85,13 +85,46 @@ def steps_schema(*, max_nodes: int = 5, max_chars: int = 80) -> dict[str, Any]:
     }
 
 
+def _feeds(source: Tool, target: Tool, graph: ToolGraph | None) -> bool:
+    """Whether a link source -> target is type-sound (tools that declare no types link freely)."""
+    if not (source.output_types and target.input_types):
+        return True
+    if graph is not None:
+        return graph.can_feed(source.name, target.name)
+    return bool(set(source.output_types) & set(target.input_types))
+
+
+def _link_schema(tools: Sequence[Tool], graph: ToolGraph | None) -> dict[str, Any]:
+    """One link: a source tool and a target it can feed (so a link can never break the resource types)."""
+    variants = []
+    for source in tools:
+        targets = [t.name for t in tools if _feeds(source, t, graph)]  # itself too: a tool may be used twice
+        if targets:
+            variants.append(
+                {
+                    "type": "object",
+                    "properties": {"source": {"const": source.name}, "target": {"enum": targets}},
+                    "required": ["source", "target"],
+                    "additionalProperties": False,
+                }
+            )
+    return {"anyOf": variants} if variants else {}
+
+
 def plan_schema(
-    tools: Sequence[Tool], *, max_nodes: int = 5, max_chars: int = 80, n_nodes: int | None = None, with_steps: bool = True
+    tools: Sequence[Tool],
+    *,
+    max_nodes: int = 5,
+    max_chars: int = 80,
+    n_nodes: int | None = None,
+    with_steps: bool = True,
+    graph: ToolGraph | None = None,
 ) -> dict[str, Any]:
     """A bounded JSON Schema for a plan over ``tools`` (TaskBench's keys and order).
 
     ``n_nodes`` fixes the node count (one node per planned step); ``with_steps=False``
-    leaves the steps out, for the second phase of two-phase planning.
+    leaves the steps out, for the second phase of two-phase planning. Links pair a
+    source with a target it can feed (per ``graph`` when given, else shared types).
     """
     names = [t.name for t in tools]
 
@@ -125,22 +158,13 @@ def plan_schema(
         else {"type": "array", "items": node_schema(None)}
     )
     nodes.update(minItems=n_nodes or 1, maxItems=n_nodes or max_nodes)
-    link_names = {"enum": names} if names else {"type": "string", "maxLength": 1}
+    link_items = _link_schema(tools, graph)
     schema: dict[str, Any] = {
         "type": "object",
         "properties": {
             "task_steps": steps_schema(max_nodes=max_nodes, max_chars=max_chars)["properties"]["task_steps"],
             "task_nodes": nodes,
-            "task_links": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"source": link_names, "target": link_names},
-                    "required": ["source", "target"],
-                    "additionalProperties": False,
-                },
-                "maxItems": n_nodes or max_nodes,
-            },
+            "task_links": {"type": "array", "items": link_items, "maxItems": n_nodes or max_nodes} if link_items else {"const": []},
         },
         "required": ["task_steps", "task_nodes", "task_links"],
         "additionalProperties": False,

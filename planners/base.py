@@ -94,7 +94,7 @@ class TemplatePlanner:
         usage = usage + first.usage
         steps = [s for s in first.parsed["task_steps"] if s.strip()] or [request[: self.max_chars]]
         raw.append(first.text)
-        schema = plan_schema(tools, max_chars=self.max_chars, n_nodes=len(steps), with_steps=False)
+        schema = plan_schema(tools, max_chars=self.max_chars, n_nodes=len(steps), with_steps=False, graph=graph)
         messages = [
             *messages,
             Message(role="assistant", content=first.text),

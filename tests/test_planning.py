@@ -134,3 +134,11 @@ def test_an_explicit_link_between_incompatible_types_is_refused_once():
 def test_a_link_declared_in_the_tool_graph_overrides_the_types():
     plan = typed_plan({"image": "cat.jpg"}, links=[("upper", "caption")])
     assert validate_plan(plan, TYPED, ToolGraph(TYPED, links=[("upper", "caption")])) == []
+
+
+def test_the_plan_schema_only_links_a_tool_to_one_it_can_feed():
+    schema = plan_schema([upper, caption], n_nodes=2, with_steps=False)
+    nodes = [{"task": "caption", "arguments": {"image": "cat.jpg"}}, {"task": "upper", "arguments": {"text": "<node-0>"}}]
+    jsonschema.validate({"task_nodes": nodes, "task_links": [{"source": "caption", "target": "upper"}]}, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"task_nodes": nodes, "task_links": [{"source": "upper", "target": "caption"}]}, schema)
