@@ -392,7 +392,10 @@ class Agent:
             return self.graph.can_feed(source, target)
 
         kinds = {str(i): node.task for i, node in enumerate(plan.task_nodes)}
-        return PathSearch(problem, alpha=self.alpha, compatible=compatible, memory=self.experience, kinds=kinds)
+        return PathSearch(
+            problem, alpha=self.alpha, compatible=compatible, memory=self.experience, kinds=kinds,
+            source_key=self.graph.feeding_signature,
+        )  # fmt: skip
 
     def _path_result(self, plan: TaskPlan, search: PathSearch, path: Any, results: list[NodeResult] | None = None) -> ToolPathResult:
         steps = []

@@ -30,7 +30,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -38,6 +38,10 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 from .errors import ConfigError, PlanError, ToolExecutionError, ToolTimeoutError, UnsolvableError
 
 Compatible = Callable[[str, str], bool]
+# A tool's "feeding signature": compatible(a, b) must depend on a only through source_key(a)
+# (e.g. its output types). Tools with one signature are interchangeable for what follows,
+# so the search keeps one state per signature instead of one per tool.
+SourceKey = Callable[[str], Hashable]
 FailureKind = Literal["error", "timeout", "invalid"]
 
 
@@ -254,7 +258,8 @@ def heuristic(problem: SearchProblem, remaining: Iterable[str], *, alpha: float 
 
 
 def _search(problem: SearchProblem, alpha: float, compatible: Compatible | None,
-            fixed: Mapping[str, str] | None, stats: ToolStats | None, use_h: bool) -> ToolPath:
+            fixed: Mapping[str, str] | None, stats: ToolStats | None, use_h: bool,
+            source_key: SourceKey | None = None) -> ToolPath:
     start = time.perf_counter()
     order, domains = _prepare(problem, alpha, fixed, stats)
     fixed_ids = set(fixed or {})
@@ -284,20 +289,27 @@ def _search(problem: SearchProblem, alpha: float, compatible: Compatible | None,
             hsum[d] = hsum[d + 1] + domains[d][0][0]
 
     tools = [[c.tool for _, c in dom] for dom in domains]
-    # compat[source][target]: the predicate is called once per tool pair at most.
-    compat: dict[str, dict[str, bool]] = {}
+    # sig[d][j]: what a choice at d means for later positions (the tool itself by default).
+    sig: list[list[Hashable]] = [[source_key(t) for t in names] for names in tools] if source_key else tools  # type: ignore[assignment]
+    # compat[signature][target]: the predicate is called once per (signature, tool) pair at most.
+    compat: dict[Hashable, dict[str, bool]] = {}
+    # Signatures already pushed among the siblings of one parent: a later sibling with the
+    # same signature has the same future at a higher cost, so it is never pushed.
+    pushed: dict[tuple[int, tuple[int, ...]], set[Hashable]] = {}
 
     def first_from(choices: tuple[int, ...], d: int, j: int) -> int:
-        """The first candidate index >= j at position d that every dependency accepts."""
+        """The first candidate index >= j at position d that every dependency accepts (and is not dominated)."""
         names = tools[d]
         m = len(names)
-        if not deps[d]:
-            return j if j < m else -1
+        seen = pushed.get((d, choices[:d])) if source_key is not None else None
         rows = []
         for p in deps[d]:
             src = tools[p][choices[p]]
-            rows.append((src, compat.setdefault(src, {})))
+            rows.append((src, compat.setdefault(sig[p][choices[p]], {})))
         while j < m:
+            if seen is not None and sig[d][j] in seen:
+                j += 1
+                continue
             tgt = names[j]
             for src, row in rows:
                 hit = row.get(tgt)
@@ -314,48 +326,112 @@ def _search(problem: SearchProblem, alpha: float, compatible: Compatible | None,
     seq = 0
     generated = 0
 
-    def push(g: float, choices: tuple[int, ...], d: int, j: int) -> None:
-        nonlocal seq, generated
-        step = domains[d][j][0]
-        # Ties: lower f, then deeper (closer to a goal), then first pushed.
-        heapq.heappush(heap, (g + step + hsum[d + 1], -(d + 1), seq, g, choices, j))
-        seq += 1
-        generated += 1
+    # With a source key, h is compatibility-aware: a remaining position whose dependency
+    # is already assigned can at best take its cheapest step that accepts that signature
+    # (the first such in step order). Still admissible, and consistent: assigning more
+    # only raises the bounds, and a chosen step is at least its own bound. h depends on the
+    # live signatures only, i.e. on the state key, so the closed set stays exact.
+    aware = use_h and source_key is not None and compatible is not None
+    rep: dict[Hashable, str] = {}
+    if aware:
+        for row_sigs, names in zip(sig, tools, strict=True):
+            for s_, t in zip(row_sigs, names, strict=True):
+                rep.setdefault(s_, t)
+    bound: dict[tuple[int, Hashable], float] = {}
+    h_of: dict[tuple, float] = {}
 
+    def accepts(q: int, s_: Hashable) -> float:
+        """The cheapest step at position q whose tool accepts a source of signature s_."""
+        value = bound.get((q, s_))
+        if value is None:
+            src, row = rep[s_], compat.setdefault(s_, {})
+            value = math.inf
+            for step, cand in domains[q]:
+                hit = row.get(cand.tool)
+                if hit is None:
+                    hit = row[cand.tool] = bool(compatible(src, cand.tool))  # type: ignore[misc]
+                if hit:
+                    value = step
+                    break
+            bound[(q, s_)] = value
+        return value
+
+    def h(depth: int, choices: tuple[int, ...]) -> float:
+        if not aware:
+            return hsum[depth]
+        key = (depth, tuple(sig[p][choices[p]] for p in live[depth]))
+        value = h_of.get(key)
+        if value is None:
+            value = 0.0
+            for q in range(depth, n):
+                best = domains[q][0][0]
+                for p in deps[q]:
+                    if p < depth:
+                        best = max(best, accepts(q, sig[p][choices[p]]))
+                value += best
+            h_of[key] = value
+        return value
+
+    def push(g: float, choices: tuple[int, ...], d: int, j: int) -> None:
+        """Push candidate j at position d (or, if it is a dead end, the next live sibling that is not)."""
+        nonlocal seq, generated
+        while True:
+            if source_key is not None:
+                pushed.setdefault((d, choices), set()).add(sig[d][j])
+            rest = h(d + 1, choices + (j,))
+            if rest < math.inf:
+                step = domains[d][j][0]
+                # Ties: lower f, then deeper (closer to a goal), then first pushed.
+                heapq.heappush(heap, (g + step + rest, -(d + 1), seq, g, choices, j))
+                seq += 1
+                generated += 1
+                return
+            # A later position accepts none of these tools: skip to a sibling that may differ.
+            if d not in live[d + 1]:
+                return  # every sibling has the same (infinite) bound
+            j = first_from(choices, d, j + 1)
+            if j < 0:
+                return
+
+    def spawn(g: float, choices: tuple[int, ...], d: int) -> None:
+        """Children at position d. Lazily the cheapest first (each pop pushes the next sibling):
+        right while f grows with the step. The aware h makes f depend on a live child's
+        signature too, so then the cheapest child of every signature is pushed at once."""
+        j = first_from(choices, d, 0)
+        if j < 0:
+            return
+        push(g, choices, d, j)
+        if aware and d in live[d + 1]:
+            while (j := first_from(choices, d, j + 1)) >= 0:
+                push(g, choices, d, j)
+
+    lazy = not aware
     closed: set[tuple] = set()
     expansions = 0
     deepest = 0
-    j0 = first_from((), 0, 0) if n else -1
-    if n and j0 >= 0:
-        push(0.0, (), 0, j0)
+    if n:
+        spawn(0.0, (), 0)
     goal: tuple[float, tuple[int, ...]] | None = (0.0, ()) if n == 0 else None
     while heap and goal is None:
         _, negdepth, _, g, parent, j = heapq.heappop(heap)
         d = -negdepth - 1  # position just assigned
         choices = parent + (j,)
-        key = (d + 1, tuple(choices[p] for p in live[d + 1]))
+        key = (d + 1, tuple(sig[p][choices[p]] for p in live[d + 1]))
         child_live = d in live[d + 1]
-        if key in closed:
-            # A non-live child's siblings share its key: all are dominated.
-            if child_live:
-                nj = first_from(parent, d, j + 1)
-                if nj >= 0:
-                    push(g, parent, d, nj)
-            continue
-        closed.add(key)
-        expansions += 1
-        if child_live:
+        if lazy and child_live:  # the next sibling; a non-live child's siblings share its key: all dominated
             nj = first_from(parent, d, j + 1)
             if nj >= 0:
                 push(g, parent, d, nj)
+        if key in closed:
+            continue
+        closed.add(key)
+        expansions += 1
         cg = g + domains[d][j][0]
         deepest = max(deepest, d + 1)
         if d + 1 == n:
             goal = (cg, choices)
             break
-        cj = first_from(choices, d + 1, 0)
-        if cj >= 0:
-            push(cg, choices, d + 1, cj)
+        spawn(cg, choices, d + 1)
     if goal is None:
         sid = order[deepest]
         dep_ids = [order[p] for p in deps[deepest]]
@@ -375,21 +451,23 @@ def _search(problem: SearchProblem, alpha: float, compatible: Compatible | None,
 
 
 def astar(problem: SearchProblem, *, alpha: float = 0.5, compatible: Compatible | None = None,
-          fixed: Mapping[str, str] | None = None, stats: ToolStats | None = None) -> ToolPath:
+          fixed: Mapping[str, str] | None = None, stats: ToolStats | None = None,
+          source_key: SourceKey | None = None) -> ToolPath:
     """The optimal tool path (minimum g) under ``compatible`` on every dependency edge.
 
     ``fixed`` maps finished subtask ids to the tool that ran (kept, still counted in
     g, edges into them not re-checked); ``stats`` supplies effective cost/quality and
-    exclusions. Raises UnsolvableError naming the subtask no tool choice can serve.
+    exclusions; ``source_key`` (see :data:`SourceKey`) merges states whose tools feed
+    alike. Raises UnsolvableError naming the subtask no tool choice can serve.
     """
-    return _search(problem, alpha, compatible, fixed, stats, use_h=True)
+    return _search(problem, alpha, compatible, fixed, stats, use_h=True, source_key=source_key)
 
 
 def uniform_cost(problem: SearchProblem, *, alpha: float = 0.5,
                  compatible: Compatible | None = None, fixed: Mapping[str, str] | None = None,
-                 stats: ToolStats | None = None) -> ToolPath:
+                 stats: ToolStats | None = None, source_key: SourceKey | None = None) -> ToolPath:
     """The same search with h = 0 (Dijkstra); the baseline of the benchmark."""
-    return _search(problem, alpha, compatible, fixed, stats, use_h=False)
+    return _search(problem, alpha, compatible, fixed, stats, use_h=False, source_key=source_key)
 
 
 def _failure_kind(kind: FailureKind | BaseException) -> str:
@@ -414,7 +492,8 @@ class PathSearch:
 
     def __init__(self, problem: SearchProblem, *, alpha: float = 0.5,
                  compatible: Compatible | None = None, stats: ToolStats | None = None,
-                 memory: ToolStats | None = None, kinds: Mapping[str, str] | None = None):
+                 memory: ToolStats | None = None, kinds: Mapping[str, str] | None = None,
+                 source_key: SourceKey | None = None):
         """``memory`` outlives the run: every observation is also recorded there, under the
         subtask's kind (``kinds[subtask]``, e.g. the planned tool), so later runs start
         from what this one saw. Exclusion after a failure stays within the run."""
@@ -425,6 +504,7 @@ class PathSearch:
         self.stats = stats if stats is not None else ToolStats()
         self.memory = memory
         self.kinds = dict(kinds or {})
+        self.source_key = source_key
         self.finished: dict[str, str] = {}
         self._path: ToolPath | None = None
         # The priors never change, so their largest cost (the normalisation scale) is computed once.
@@ -437,7 +517,7 @@ class PathSearch:
     def replan(self) -> ToolPath:
         """A* over the unfinished subtasks with the finished ones fixed."""
         self._path = astar(self.problem, alpha=self.alpha, compatible=self.compatible,
-                           fixed=self.finished, stats=self.stats)
+                           fixed=self.finished, stats=self.stats, source_key=self.source_key)
         return self._path
 
     def _prior(self, subtask: str, tool: str) -> Candidate:
@@ -482,6 +562,7 @@ class PathSearch:
 
 
 __all__ = [
+    "SourceKey",
     "Candidate",
     "Subtask",
     "SearchProblem",

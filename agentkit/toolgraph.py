@@ -78,6 +78,13 @@ class ToolGraph:
         a, b = self.registry.get(source), self.registry.get(target)
         return set(a.output_types) & set(b.input_types)
 
+    def feeding_signature(self, name: str) -> tuple[frozenset[str], str | None]:
+        """What :meth:`can_feed` depends on for ``name`` as a source: its output types, and its
+        name when it has explicit links (tools with equal signatures feed exactly the same tools)."""
+        self._check(name)
+        explicit = any(self.graph.nodes[n]["kind"] == TOOL for n in self.graph.successors(name))
+        return frozenset(self.registry.get(name).output_types), name if explicit else None
+
     def can_feed(self, source: str, target: str) -> bool:
         """Whether ``source``'s output may flow into ``target`` (explicit link or shared type)."""
         self._check(source)

@@ -53,7 +53,7 @@ def type_compat(seed: int, n_types: int):
     rng = random.Random(seed * 7919 + n_types)
     io = {f"tool{i:04d}": (rng.randrange(n_types), rng.randrange(n_types))
           for i in range(N_TOOLS)}
-    return lambda a, b: io[a][1] == io[b][0]
+    return (lambda a, b: io[a][1] == io[b][0]), (lambda a: io[a][1])
 
 
 def timed(fn, *args, **kw):
@@ -64,14 +64,15 @@ def timed(fn, *args, **kw):
 
 
 def run_case(label: str, dag: str, n_types: int | None, n_tools: int, seeds: list[int],
-             alpha: float) -> dict:
+             alpha: float, keyed: bool) -> dict:
     rows = []
     for seed in seeds:
         problem = make_problem(seed, dag, n_tools)
-        compat = type_compat(seed, n_types) if n_types else None
-        a, a_ms = timed(astar, problem, alpha=alpha, compatible=compat)
-        compat = type_compat(seed, n_types) if n_types else None  # fresh, no shared cache
-        u, u_ms = timed(uniform_cost, problem, alpha=alpha, compatible=compat)
+        compat, key = type_compat(seed, n_types) if n_types else (None, None)
+        key = key if keyed else None
+        a, a_ms = timed(astar, problem, alpha=alpha, compatible=compat, source_key=key)
+        compat, _ = type_compat(seed, n_types) if n_types else (None, None)  # fresh, no shared cache
+        u, u_ms = timed(uniform_cost, problem, alpha=alpha, compatible=compat, source_key=key)
         rows.append((a_ms, a.expansions, a.generated, u_ms, u.expansions, u.generated,
                      abs(a.score - u.score)))
     med = [statistics.median(r[i] for r in rows) for i in range(6)]
@@ -87,13 +88,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--alpha", type=float, default=0.5)
     args = ap.parse_args(argv)
     seeds = list(range(1, args.seeds + 1))
-    # The target applies to the 1,000-tool cases; the branching DAG is shown at 100 tools
-    # (a state holds 2-3 tools: at 200 tools A* takes ~2 s and uniform cost ~25 s).
+    # "keyed": the search gets source_key = the tool's output type (what compatibility
+    # depends on, as with a ToolGraph), so a state holds types instead of tools. Without
+    # it a branching DAG's state holds 2-3 tools, shown at 100 tools only (at 200 tools
+    # A* takes ~2 s and uniform cost ~25 s).
     cases = [
-        ("chain, no compatibility", "chain", None, N_TOOLS),
-        ("chain, compatible 1/4 (4 types)", "chain", 4, N_TOOLS),
-        ("chain, compatible 1/16 (16 types)", "chain", 16, N_TOOLS),
-        ("branching DAG, 1/4, 100 tools", "dag", 4, 100),
+        ("chain, no compatibility", "chain", None, N_TOOLS, False),
+        ("chain, compatible 1/4 (4 types)", "chain", 4, N_TOOLS, False),
+        ("chain, compatible 1/16 (16 types)", "chain", 16, N_TOOLS, False),
+        ("branching DAG, 1/4, 100 tools", "dag", 4, 100, False),
+        ("chain, 1/16, keyed", "chain", 16, N_TOOLS, True),
+        ("branching DAG, 1/4, keyed", "dag", 4, N_TOOLS, True),
+        ("branching DAG, 1/16, keyed", "dag", 16, N_TOOLS, True),
     ]
     print(f"A* vs uniform-cost search: {N_TOOLS:,} candidate tools x {N_SUBTASKS} subtasks, "
           f"alpha={args.alpha}, median of {len(seeds)} seeds (python {sys.version.split()[0]})")
@@ -102,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     print(head)
     print("-" * len(head))
     ok = True
-    for label, dag, n_types, n_tools in cases:
-        r = run_case(label, dag, n_types, n_tools, seeds, args.alpha)
+    for label, dag, n_types, n_tools, keyed in cases:
+        r = run_case(label, dag, n_types, n_tools, seeds, args.alpha, keyed)
         print(f"{r['label']:36} {r['a_ms']:8.1f} {r['a_exp']:8.0f} {r['a_gen']:8.0f} "
               f"{r['u_ms']:9.1f} {r['u_exp']:9.0f} {r['u_gen']:9.0f} "
               f"{r['u_ms'] / r['a_ms']:7.1f} {r['u_exp'] / max(r['a_exp'], 1):7.1f} "

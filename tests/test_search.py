@@ -141,6 +141,66 @@ def test_astar_equals_brute_force_on_random_instances(alpha):
     assert solved > 50 and unsolved > 5  # both branches exercised
 
 
+def random_typed_compat(rng: random.Random, n_types: int):
+    """Compatibility by resource type (as in a ToolGraph): a feeds b iff a's output type is b's input type."""
+    io = {f"t{i}": (rng.randrange(n_types), rng.randrange(n_types)) for i in range(6)}
+    return (lambda a, b: io[a][1] == io[b][0]), (lambda a: io[a][1])
+
+
+@pytest.mark.parametrize("alpha", ALPHAS)
+def test_astar_with_a_source_key_equals_brute_force(alpha):
+    rng = random.Random(99 + int(alpha * 10))
+    solved = 0
+    for _ in range(150):
+        problem = random_problem(rng)
+        compat, key = random_typed_compat(rng, rng.choice([1, 2, 3]))
+        best, _ = brute_force(problem, alpha, compat)
+        if math.isinf(best):
+            with pytest.raises(UnsolvableError):
+                astar(problem, alpha=alpha, compatible=compat, source_key=key)
+            continue
+        path = astar(problem, alpha=alpha, compatible=compat, source_key=key)
+        assert path.score == pytest.approx(best, abs=1e-9)
+        assert all(compat(path.tools()[d], path.tools()[s.id]) for s in problem.subtasks for d in s.depends_on)
+        solved += 1
+    assert solved > 50
+
+
+def test_keyed_astar_is_optimal_on_larger_typed_dags():
+    # Many tools per signature, so the signature-aware h and sibling order really matter.
+    rng = random.Random(2024)
+    for trial in range(12):
+        tools = [f"t{k}" for k in range(60)]
+        io = {t: (rng.randrange(4), rng.randrange(4)) for t in tools}
+        problem = SearchProblem(subtasks=[
+            Subtask(id=f"s{i}", depends_on=sorted({f"s{j}" for j in range(i) if rng.random() < 0.4}),
+                    candidates=[Candidate(tool=t, cost=rng.uniform(0, 5), quality=rng.random()) for t in tools])
+            for i in range(6)
+        ])  # fmt: skip
+
+        def compat(a, b):
+            return io[a][1] == io[b][0]
+
+        exact = uniform_cost(problem, compatible=compat)  # no key, no h: the plain reference
+        keyed = astar(problem, compatible=compat, source_key=lambda t: io[t][1])
+        assert keyed.score == pytest.approx(exact.score, abs=1e-9), trial
+
+
+def test_a_source_key_merges_states_of_tools_that_feed_alike():
+    rng = random.Random(5)
+    problem = SearchProblem(subtasks=[
+        Subtask(id=f"s{i}", depends_on=[f"s{j}" for j in range(i) if j >= i - 2],
+                candidates=[Candidate(tool=f"t{k}", cost=rng.uniform(0, 5), quality=rng.random()) for k in range(40)])
+        for i in range(5)
+    ])  # fmt: skip
+    def compat(a, b):
+        return int(a[1:]) % 3 == int(b[1:]) % 2
+
+    plain = astar(problem, compatible=compat)
+    keyed = astar(problem, compatible=compat, source_key=lambda t: int(t[1:]) % 3)
+    assert keyed.score == pytest.approx(plain.score) and keyed.expansions < plain.expansions
+
+
 def test_uniform_cost_agrees_with_astar_and_expands_at_least_as_much():
     rng = random.Random(7)
     for _ in range(100):
