@@ -41,6 +41,9 @@ from .tool import Tool
 from .toolgraph import ToolGraph
 
 DEFAULT_MODEL = "llamacpp:default"
+# From this many tools an uncached dense index (about 50 documents/s on 2 cores) is built in
+# the background while BM25 serves.
+BACKGROUND_INDEX_AT = 1000
 
 
 def _cached_retriever(kind: str, tools: list[Tool]) -> Retriever:
@@ -56,7 +59,11 @@ def _cached_retriever(kind: str, tools: list[Tool]) -> Retriever:
         raise ConfigError(f"unknown retriever {kind!r} (expected hybrid, bm25 or dense)")
     if kind == "bm25" or len(tools) < 50:
         return make_retriever(kind, tools)  # type: ignore[arg-type]
-    return load_or_build(kind, tools, cache_dir() / "indexes" / f"{kind}-{tools_hash(tools)[:16]}")  # type: ignore[arg-type]
+    # A large new pool answers by BM25 at once and fuses dense ranks when they are ready.
+    return load_or_build(
+        kind, tools, cache_dir() / "indexes" / f"{kind}-{tools_hash(tools)[:16]}",  # type: ignore[arg-type]
+        background=len(tools) >= BACKGROUND_INDEX_AT,
+    )  # fmt: skip
 
 
 def _emit(event: Any) -> None:

@@ -289,3 +289,42 @@ def test_multi_request_queries_are_also_embedded_per_sentence() -> None:
     # whole query first, then each sentence/line of >= 3 words ("ok" is too short)
     assert query_parts(query) == [query, "Email my boss about the delay.", "Then text my wife the same news!"]
     assert query_parts("What is the factorial of 7?") == ["What is the factorial of 7?"]
+
+
+class GatedEmbedder(BagOfWordsEmbedder):
+    """Embeds documents only once the test opens the gate (queries pass straight through)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        super().__init__()
+        self.gate = threading.Event()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) > 1:
+            self.gate.wait(10)
+        return super().embed(texts)
+
+
+def test_a_background_index_answers_by_bm25_until_the_dense_part_is_ready(tools: list[Tool], tmp_path: Path) -> None:
+    embedder = GatedEmbedder()
+    retriever = load_or_build("hybrid", tools, tmp_path, embedder=embedder, background=True)  # type: ignore[arg-type]
+    early = retriever.search("weather forecast", k=3)
+    assert not retriever.ready and "background" in retriever.note
+    assert early and all(s.dense_rank is None and s.lexical_rank is not None for s in early)
+    embedder.gate.set()
+    assert retriever.wait(10) and retriever.note is None
+    assert any(s.dense_rank is not None for s in retriever.search("weather forecast", k=3))
+    embedded = embedder.embedded
+    load_or_build("hybrid", tools, tmp_path, embedder=embedder)  # saved when ready: loaded, nothing re-embedded
+    assert embedder.embedded == embedded
+
+
+def test_a_failing_background_index_keeps_bm25_and_says_why(tools: list[Tool], tmp_path: Path) -> None:
+    class Broken(BagOfWordsEmbedder):
+        def embed(self, texts: Sequence[str]) -> np.ndarray:
+            raise RuntimeError("out of memory")
+
+    retriever = load_or_build("hybrid", tools, tmp_path, embedder=Broken(), background=True)  # type: ignore[arg-type]
+    assert retriever.wait(10) and "out of memory" in retriever.note
+    assert retriever.search("weather", k=2)

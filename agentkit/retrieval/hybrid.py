@@ -13,6 +13,7 @@ Without dense weights installed the hybrid retriever degrades to BM25 alone and 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -67,6 +68,7 @@ class HybridRetriever:
         weights: tuple[float, float] = (1.0, 1.0),
         depth: int = 100,
         note: str | None = None,
+        _pending: bool = False,
     ):
         if dense is not None and dense.names != lexical.names:
             raise RetrievalError("lexical and dense indexes cover different tools")
@@ -78,9 +80,57 @@ class HybridRetriever:
         self.weights = weights
         self.depth = depth
         self.note = note if dense is None else None
+        self._warming: threading.Thread | None = None
         if dense is None:
             self.note = note or NO_DENSE_NOTE
-            log.warning("%s", self.note)
+            if not _pending:
+                log.warning("%s", self.note)
+
+    @classmethod
+    def warming(
+        cls, tools: Iterable[Tool], embedder: Embedder, *, path: str | Path | None = None,
+        reuse: DenseRetriever | None = None, **options: object,
+    ) -> HybridRetriever:  # fmt: skip
+        """BM25 now (seconds, even for 10,000 tools), the dense index in a background thread.
+
+        Embedding a large pool takes minutes on a small CPU; meanwhile :meth:`search` ranks
+        by BM25 alone (``dense_rank`` stays None, :attr:`note` says so) and switches to the
+        fused ranking the moment the dense index is ready, which is then saved to ``path``
+        (so the next process loads it). A failure leaves BM25 in place and says why in
+        :attr:`note`. :meth:`wait` blocks until the dense part is there.
+        """
+        tl = as_tools(tools)
+        note = f"dense index of {len(tl)} tools building in the background: BM25 only until it is ready"
+        retriever = cls(BM25Retriever.build(tl), None, note=note, _pending=True, **options)  # type: ignore[arg-type]
+
+        def build() -> None:
+            try:
+                dense = DenseRetriever.build(tl, embedder, reuse=reuse)
+            except Exception as exc:  # noqa: BLE001 - any failure leaves BM25 working, and says why
+                retriever.note = f"dense index failed ({exc}): using BM25 only"
+                log.warning("%s", retriever.note)
+                return
+            retriever.dense, retriever.note = dense, None
+            if path is not None:
+                try:
+                    retriever.save(path)
+                except OSError as exc:
+                    log.warning("could not save the retrieval index to %s: %s", path, exc)
+
+        retriever._warming = threading.Thread(target=build, name="agentkit-dense-index", daemon=True)
+        retriever._warming.start()
+        return retriever
+
+    @property
+    def ready(self) -> bool:
+        """False while a background dense index is still being built."""
+        return self._warming is None or not self._warming.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until a background dense index is built (or failed); True when ready."""
+        if self._warming is not None:
+            self._warming.join(timeout)
+        return self.ready
 
     @classmethod
     def build(
@@ -102,9 +152,10 @@ class HybridRetriever:
     def search(self, query: str, k: int = 10) -> list[ScoredTool]:
         depth = max(self.depth, k)
         lex_idx, _ = self.lexical.rank(query, depth)
-        if self.dense is None:
+        dense = self.dense  # read once: a background build may set it at any moment
+        if dense is None:
             return [ScoredTool(self.names[i], 1.0 / (self.rrf_k + r), lexical_rank=r) for r, i in enumerate(lex_idx[:k], 1)]
-        dense_idx, _ = self.dense.rank(query, depth)
+        dense_idx, _ = dense.rank(query, depth)
         lex_rank = {int(i): r for r, i in enumerate(lex_idx, 1)}
         dense_rank = {int(i): r for r, i in enumerate(dense_idx, 1)}
         fused = reciprocal_rank_fusion([lex_idx.tolist(), dense_idx.tolist()], k=self.rrf_k, weights=self.weights)
@@ -185,9 +236,13 @@ def load_retriever(path: str | Path, tools: Iterable[Tool] | None = None) -> Ret
 
 
 def load_or_build(
-    kind: Kind, tools: Iterable[Tool], path: str | Path, *, embedder: Embedder | str | None = None
+    kind: Kind, tools: Iterable[Tool], path: str | Path, *, embedder: Embedder | str | None = None,
+    background: bool = False,
 ) -> Retriever:
     """The saved index at ``path`` if it is fresh for ``tools``, else a rebuilt (and saved) one.
+
+    ``background=True`` (hybrid only) returns at once with BM25 working and builds the
+    dense part in a thread (:meth:`HybridRetriever.warming`), saving it when done.
 
     A stale dense index made by the same embedder donates the vectors of unchanged
     documents, so editing a few tools re-embeds only those. An index made by another
@@ -211,6 +266,8 @@ def load_or_build(
         retriever = BM25Retriever.build(tl)
     else:
         old = _old_dense(path, kind, emb)
+        if background and kind == "hybrid" and emb is not None:
+            return HybridRetriever.warming(tl, emb, path=path, reuse=old)
         retriever = DenseRetriever.build(tl, emb, reuse=old) if kind == "dense" else HybridRetriever.build(tl, emb, reuse=old)
     retriever.save(path)
     return retriever
