@@ -27,6 +27,7 @@ finished subtasks fixed.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import time
@@ -296,20 +297,50 @@ def _search(problem: SearchProblem, alpha: float, compatible: Compatible | None,
     # Signatures already pushed among the siblings of one parent: a later sibling with the
     # same signature has the same future at a higher cost, so it is never pushed.
     pushed: dict[tuple[int, tuple[int, ...]], set[Hashable]] = {}
+    accepted_at: dict[tuple[int, tuple[Hashable, ...]], list[int]] = {}
+
+    def accepted(d: int, sources: tuple[Hashable, ...], reps: list[str]) -> list[int]:
+        """Candidate indices at position d (ascending) that sources of these signatures all feed."""
+        key = (d, sources)
+        found = accepted_at.get(key)
+        if found is None:
+            if len(sources) > 1:  # the intersection of what each source feeds
+                common = set(accepted(d, sources[:1], reps[:1]))
+                for k in range(1, len(sources)):
+                    common.intersection_update(accepted(d, sources[k : k + 1], reps[k : k + 1]))
+                found = sorted(common)
+            else:
+                src, row = reps[0], compat.setdefault(sources[0], {})
+                found = []
+                for j, tgt in enumerate(tools[d]):
+                    hit = row.get(tgt)
+                    if hit is None:
+                        hit = row[tgt] = bool(compatible(src, tgt))  # type: ignore[misc]
+                    if hit:
+                        found.append(j)
+            accepted_at[key] = found
+        return found
 
     def first_from(choices: tuple[int, ...], d: int, j: int) -> int:
         """The first candidate index >= j at position d that every dependency accepts (and is not dominated)."""
         names = tools[d]
         m = len(names)
-        seen = pushed.get((d, choices[:d])) if source_key is not None else None
+        if source_key is not None:
+            # Few signatures: the accepted candidates per dependency signatures are listed once.
+            seen = pushed.get((d, choices[:d]), ())
+            if deps[d]:
+                found = accepted(d, tuple(sig[p][choices[p]] for p in deps[d]), [tools[p][choices[p]] for p in deps[d]])
+                i = bisect.bisect_left(found, j)
+            else:
+                found, i = range(m), j
+            while i < len(found) and sig[d][found[i]] in seen:
+                i += 1
+            return found[i] if i < len(found) else -1
         rows = []
         for p in deps[d]:
             src = tools[p][choices[p]]
             rows.append((src, compat.setdefault(sig[p][choices[p]], {})))
         while j < m:
-            if seen is not None and sig[d][j] in seen:
-                j += 1
-                continue
             tgt = names[j]
             for src, row in rows:
                 hit = row.get(tgt)
