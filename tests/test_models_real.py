@@ -91,3 +91,16 @@ async def test_openai_backend_streams_from_a_real_local_server(llama_server_url)
     assert len(pieces) > 1 and "".join(pieces) == result.text
     # llama-cpp-python's server sends no usage when streaming: counts are estimated and say so.
     assert result.usage.estimated and result.usage.prompt_tokens > 0 and result.usage.completion_tokens == len(pieces)
+
+
+def test_gpu_layers_on_a_cpu_only_build_are_said_once_as_a_warning(monkeypatch, caplog):
+    from agentkit.models import llamacpp
+
+    if llamacpp.gpu_offload_available():
+        pytest.skip("this llama.cpp build can offload to a GPU")
+    monkeypatch.setattr(llamacpp, "_said_cpu", False)
+    with caplog.at_level("INFO", logger="agentkit.models.llamacpp"):
+        load_model("llamacpp:default", n_gpu_layers=-1, n_ctx=512)
+        load_model("llamacpp:default", n_gpu_layers=-1, n_ctx=256)
+    said = [r for r in caplog.records if "without GPU offload" in r.getMessage()]
+    assert len(said) == 1 and said[0].levelname == "WARNING"

@@ -115,7 +115,10 @@ def _load(path: Path, chat_format: str | None, options: dict[str, Any]) -> _Load
             if not path.exists():
                 raise ConfigError(f"GGUF model file not found: {path}")
             if not gpu_offload_available() and not _said_cpu:
-                log.info("llama.cpp was built without GPU offload: running on the CPU")
+                # Said once per process; loudly when GPU layers were asked for and cannot be had.
+                level = logging.WARNING if options.get("n_gpu_layers") else logging.INFO
+                log.log(level, "llama.cpp was built without GPU offload: running on the CPU "
+                        "(for CUDA: CMAKE_ARGS=\"-DGGML_CUDA=on\" pip install --force-reinstall --no-cache-dir llama-cpp-python)")
                 _said_cpu = True
             _quiet_llama_logs()
             try:
