@@ -357,35 +357,13 @@ def _search(problem: SearchProblem, alpha: float, compatible: Compatible | None,
     seq = 0
     generated = 0
 
-    # With a source key, h is compatibility-aware: a remaining position whose dependency
-    # is already assigned can at best take its cheapest step that accepts that signature
-    # (the first such in step order). Still admissible, and consistent: assigning more
-    # only raises the bounds, and a chosen step is at least its own bound. h depends on the
-    # live signatures only, i.e. on the state key, so the closed set stays exact.
+    # With a source key, h is compatibility-aware: a remaining position some of whose
+    # dependencies are assigned can at best take its cheapest step that accepts all their
+    # signatures. Still admissible, and consistent: assigning more only raises the bounds,
+    # and a chosen step is at least its own bound. h depends on the live signatures only,
+    # i.e. on the state key, so the closed set stays exact.
     aware = use_h and source_key is not None and compatible is not None
-    rep: dict[Hashable, str] = {}
-    if aware:
-        for row_sigs, names in zip(sig, tools, strict=True):
-            for s_, t in zip(row_sigs, names, strict=True):
-                rep.setdefault(s_, t)
-    bound: dict[tuple[int, Hashable], float] = {}
     h_of: dict[tuple, float] = {}
-
-    def accepts(q: int, s_: Hashable) -> float:
-        """The cheapest step at position q whose tool accepts a source of signature s_."""
-        value = bound.get((q, s_))
-        if value is None:
-            src, row = rep[s_], compat.setdefault(s_, {})
-            value = math.inf
-            for step, cand in domains[q]:
-                hit = row.get(cand.tool)
-                if hit is None:
-                    hit = row[cand.tool] = bool(compatible(src, cand.tool))  # type: ignore[misc]
-                if hit:
-                    value = step
-                    break
-            bound[(q, s_)] = value
-        return value
 
     def h(depth: int, choices: tuple[int, ...]) -> float:
         if not aware:
@@ -395,11 +373,12 @@ def _search(problem: SearchProblem, alpha: float, compatible: Compatible | None,
         if value is None:
             value = 0.0
             for q in range(depth, n):
-                best = domains[q][0][0]
-                for p in deps[q]:
-                    if p < depth:
-                        best = max(best, accepts(q, sig[p][choices[p]]))
-                value += best
+                assigned = [p for p in deps[q] if p < depth]
+                if assigned:
+                    found = accepted(q, tuple(sig[p][choices[p]] for p in assigned), [tools[p][choices[p]] for p in assigned])
+                    value += domains[q][found[0]][0] if found else math.inf
+                else:
+                    value += domains[q][0][0]
             h_of[key] = value
         return value
 
