@@ -42,11 +42,27 @@ out = Console()
 
 DEFAULT_PACKS = ["math", "datetime", "text"]
 
-ModelOpt = Annotated[str, typer.Option("--model", "-m", help="Model spec for every role, e.g. llamacpp:default or openai:MODEL@URL.")]
+# Agent options default to None (= not given) so that a config file can supply them; see _agent_options.
+ModelOpt = Annotated[
+    str | None,
+    typer.Option("--model", "-m", help="Model spec for every role, e.g. llamacpp:default or openai:MODEL@URL. Default: llamacpp:default."),
+]
 RoleOpt = Annotated[str | None, typer.Option(help="Model spec for this role (default: --model).")]
-AlphaOpt = Annotated[float, typer.Option(min=0.0, max=1.0, help="A* weight of cost against quality (1 = cheapest).")]
-StrategyOpt = Annotated[str, typer.Option(help="Planner strategy: one-shot or zero-shot.")]
-RetrieverOpt = Annotated[str, typer.Option(help="Tool retriever: hybrid, bm25 or dense.")]
+AlphaOpt = Annotated[float | None, typer.Option(min=0.0, max=1.0, help="A* weight of cost against quality (1 = cheapest). Default: 0.5.")]
+StrategyOpt = Annotated[str | None, typer.Option(help="Planner strategy: one-shot or zero-shot. Default: one-shot.")]
+RetrieverOpt = Annotated[str | None, typer.Option(help="Tool retriever: hybrid, bm25 or dense. Default: hybrid.")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        metavar="FILE",
+        help=(
+            "TOML config file with defaults for the model, role, tools, alpha, strategy and retriever options"
+            " (keys: model, planner, caller, summarizer, tools, alpha, strategy, retriever); flags override it"
+            " key by key. Default: $AGENTKIT_CONFIG if set, else ./agentkit.toml if it exists."
+        ),
+    ),
+]
 ToolsOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -139,6 +155,22 @@ def load_tool_sources(sources: list[str] | None) -> LoadedTools:
     return LoadedTools(registry, links)
 
 
+def _agent_options(config_file: Path | None, **flags: Any) -> dict[str, Any]:
+    """The agent options: flags given on the command line, else the config file's keys, else the defaults.
+
+    The file is --config, else $AGENTKIT_CONFIG, else ./agentkit.toml if present; a bad one ends
+    the command with one error line (exit code 2).
+    """
+    from .config import find_config, load_config, merge_options
+
+    try:
+        path = find_config(config_file)
+        return merge_options(load_config(path) if path is not None else None, **flags)
+    except AgentkitError as exc:
+        _fail(exc)
+        raise  # unreachable: _fail exits
+
+
 def build_agent(tools: list[str] | None, **options: Any) -> Any:
     """An Agent from CLI options; misconfiguration ends the command with one error line."""
     from .agent import Agent
@@ -169,26 +201,28 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log wha
 @app.command()
 def run(
     request: Annotated[str, typer.Argument(help="What the agent should do.")],
-    model: ModelOpt = "llamacpp:default",
+    model: ModelOpt = None,
     planner: RoleOpt = None,
     caller: RoleOpt = None,
     summarizer: RoleOpt = None,
     tools: ToolsOpt = None,
-    alpha: AlphaOpt = 0.5,
-    strategy: StrategyOpt = "one-shot",
-    retriever: RetrieverOpt = "hybrid",
+    alpha: AlphaOpt = None,
+    strategy: StrategyOpt = None,
+    retriever: RetrieverOpt = None,
     checkpoint: Annotated[Path | None, typer.Option(help="SQLite file for checkpoints (resume with --thread-id).")] = None,
     thread_id: Annotated[str | None, typer.Option(help="Run id; with --resume, the run to continue.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run --thread-id from its checkpoint.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole typed result as JSON on stdout.")] = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Answer one request: retrieve tools, plan, choose a path, execute, summarise."""
     if resume and not (thread_id and checkpoint):
         _fail(ConfigError("--resume needs --thread-id and --checkpoint"))
-    agent = build_agent(
-        tools, model=model, planner=planner, caller=caller, summarizer=summarizer,
-        strategy=strategy, retriever=retriever, alpha=alpha, checkpoint=checkpoint,
+    options = _agent_options(
+        config, tools=tools, model=model, planner=planner, caller=caller, summarizer=summarizer,
+        strategy=strategy, retriever=retriever, alpha=alpha,
     )  # fmt: skip
+    agent = build_agent(options.pop("tools"), **options, checkpoint=checkpoint)
     try:
         result = asyncio.run(_show_run(agent, request, thread_id, resume, quiet=as_json))
     except AgentkitError as exc:
@@ -219,22 +253,24 @@ async def _show_run(agent: Any, request: str, thread_id: str | None, resume: boo
 
 @app.command()
 def chat(
-    model: ModelOpt = "llamacpp:default",
+    model: ModelOpt = None,
     planner: RoleOpt = None,
     caller: RoleOpt = None,
     summarizer: RoleOpt = None,
     tools: ToolsOpt = None,
-    alpha: AlphaOpt = 0.5,
-    strategy: StrategyOpt = "one-shot",
-    retriever: RetrieverOpt = "hybrid",
+    alpha: AlphaOpt = None,
+    strategy: StrategyOpt = None,
+    retriever: RetrieverOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """An interactive multi-turn session (slash commands: /help)."""
     from .chat import ChatSession, default_history_file
 
-    agent = build_agent(
-        tools, model=model, planner=planner, caller=caller, summarizer=summarizer,
+    options = _agent_options(
+        config, tools=tools, model=model, planner=planner, caller=caller, summarizer=summarizer,
         strategy=strategy, retriever=retriever, alpha=alpha,
     )  # fmt: skip
+    agent = build_agent(options.pop("tools"), **options)
     ChatSession(agent, out, history_file=default_history_file()).loop()
 
 
@@ -258,8 +294,9 @@ def models() -> None:
 
 
 @tools_app.command("list")
-def tools_list(tools: ToolsOpt = None) -> None:
+def tools_list(tools: ToolsOpt = None, config: ConfigOpt = None) -> None:
     """List tools with their types, priors and how they run (yes, simulated, or docs only)."""
+    tools = _agent_options(config, tools=tools)["tools"]
     try:
         registry, links = load_tool_sources(tools)
     except AgentkitError as exc:
@@ -278,11 +315,14 @@ def tools_search(
     query: str,
     tools: ToolsOpt = None,
     k: Annotated[int, typer.Option("--k", "-k", min=1, help="How many tools to show.")] = 5,
-    retriever: Annotated[str, typer.Option(help="hybrid, bm25 or dense")] = "hybrid",
+    retriever: Annotated[str | None, typer.Option(help="hybrid, bm25 or dense. Default: hybrid.")] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Rank tools for a query with the retriever."""
     from .retrieval import make_retriever
 
+    options = _agent_options(config, tools=tools, retriever=retriever)
+    tools, retriever = options["tools"], options["retriever"]
     try:
         registry = load_tool_sources(tools).registry
         hits = make_retriever(retriever, list(registry)).search(query, k=k)  # type: ignore[arg-type]

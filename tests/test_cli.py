@@ -78,6 +78,7 @@ def test_usage_errors_are_one_line_and_exit_2_and_help_still_works(capsys):
     assert_one_error_line(*cli_main(capsys, "no-such-command")[::2], "no-such-command")
     code, out, err = cli_main(capsys, "run", "--help")
     assert code == 0 and "--tools" in out and "PACK:key=value" in out and not err
+    assert "--config" in out and "AGENTKIT_CONFIG" in out and "agentkit.toml" in out
 
 
 def test_exit_codes_raised_by_commands_are_passed_on(capsys):
