@@ -103,10 +103,11 @@ class ModelError(RunError):
 class StructuredOutputError(ModelError):
     """Model output that is still not valid against its JSON Schema after repair."""
 
-    def __init__(self, message: str, *, raw: str = "", problems: list[str] | None = None):
+    def __init__(self, message: str, *, raw: str = "", problems: list[str] | None = None, usage: Any = None):
         super().__init__(message)
         self.raw = raw
         self.problems = problems or []
+        self.usage = usage  # the tokens the failed attempts cost (a Usage), so they are still accounted
 
 
 class PlanError(RunError):

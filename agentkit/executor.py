@@ -195,17 +195,27 @@ class NodeRunner:
         self, index: int, tool: Tool, planned: dict[str, Any], upstream: dict[int, Any], step: str,
         problems: str | None, to_fill: list[str] | None,
     ) -> dict[str, Any]:  # fmt: skip
-        from .events import ModelCalled, TokenGenerated
+        from .events import TokenGenerated
 
         assert self.caller is not None
         named = {f"<node-{j}> ({self.plan.task_nodes[j].task})": v for j, v in upstream.items()}
-        args, usage = await self.caller.call_arguments(
-            tool, request=self.request, step=step, planned=planned, upstream=named, problems=problems, fill=to_fill,
-            on_token=lambda text: self.emit(TokenGenerated(role="caller", text=text, index=index)),
-        )  # fmt: skip
+        try:
+            args, usage = await self.caller.call_arguments(
+                tool, request=self.request, step=step, planned=planned, upstream=named, problems=problems, fill=to_fill,
+                on_token=lambda text: self.emit(TokenGenerated(role="caller", text=text, index=index)),
+            )  # fmt: skip
+        except StructuredOutputError as exc:
+            self._account(exc.usage or Usage())  # the failed attempts still cost tokens
+            raise
+        self._account(usage)
+        return args
+
+    def _account(self, usage: Usage) -> None:
+        from .events import ModelCalled
+
+        assert self.caller is not None
         self.caller_usage = self.caller_usage + usage
         self.emit(ModelCalled(role="caller", model=self.caller.model.name, usage=usage))
-        return args
 
     async def _call(self, tool: Tool, args: dict[str, Any]) -> Any:
         timeout = tool.timeout or self.policy.node_timeout

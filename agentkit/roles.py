@@ -85,9 +85,11 @@ class Caller:
         return args, result.usage
 
 
+# maxLength below max_tokens (a token is at least one character): the answer always ends, even
+# when a base model repeats a digit forever, instead of running out of tokens mid-string.
 ANSWER_SCHEMA = {
     "type": "object",
-    "properties": {"answer": {"type": "string", "maxLength": 400}},
+    "properties": {"answer": {"type": "string", "maxLength": 240}},
     "required": ["answer"],
     "additionalProperties": False,
 }
@@ -96,7 +98,7 @@ ANSWER_SCHEMA = {
 class Summarizer:
     """Writes the final answer from the node results."""
 
-    def __init__(self, model: ChatModel, *, max_tokens: int = 160):
+    def __init__(self, model: ChatModel, *, max_tokens: int = 256):
         self.model = model
         self.max_tokens = max_tokens
 
@@ -118,8 +120,8 @@ class Summarizer:
                 self.model, [Message(role="user", content=prompt)], ANSWER_SCHEMA, max_tokens=self.max_tokens,
                 on_token=on_token,
             )
-        except StructuredOutputError:
-            return fallback_answer(results, unsolvable), Usage()  # the results are never lost to a bad summary
+        except StructuredOutputError as exc:  # the results are never lost to a bad summary
+            return fallback_answer(results, unsolvable), exc.usage or Usage()
         return result.parsed["answer"].strip(), result.usage
 
 

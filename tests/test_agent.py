@@ -467,3 +467,12 @@ async def test_a_failing_call_is_retried_on_the_same_tool_before_switching():
                   policy=ExecutionPolicy(retries=1, retry_backoff=0))  # fmt: skip
     result = await agent.run("x")
     assert result.nodes[0].status == NodeStatus.OK and attempts == ["a", "a"] and result.nodes[0].attempts == ["shaky"]
+
+
+async def test_failed_model_calls_still_count_in_the_usage():
+    caller = ScriptedModel(["not json", "still not json"])  # the caller fails twice: its tokens still count
+    summarizer = ScriptedModel(["nope", "nope again"])  # the summary falls back to a listing
+    planner = scripted(plan(("upper", {"text": "hi"})))
+    result = await Agent([upper], planner=planner, caller=caller, summarizer=summarizer, retriever=None).run("x")
+    assert result.nodes[0].output == "HI" and "step 0 (upper): HI" in result.answer
+    assert result.usage["caller"].calls == 2 and result.usage["summarizer"].calls == 2

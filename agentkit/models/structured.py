@@ -95,6 +95,7 @@ async def generate_object(
         f"{model.name}: output does not match the schema after {rounds} attempt(s): " + "; ".join(problems[:5]),
         raw=completion.text,
         problems=problems,
+        usage=usage,
     )
 
 
