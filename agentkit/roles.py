@@ -98,9 +98,10 @@ ANSWER_SCHEMA = {
 class Summarizer:
     """Writes the final answer from the node results."""
 
-    def __init__(self, model: ChatModel, *, max_tokens: int = 256):
+    def __init__(self, model: ChatModel, *, max_tokens: int = 256, frequency_penalty: float = 0.3):
         self.model = model
         self.max_tokens = max_tokens
+        self.frequency_penalty = frequency_penalty  # small models otherwise repeat a digit or a word
 
     async def summarize(
         self, request: str, results: list[NodeResult], unsolvable: str | None, *, on_token: TokenCallback | None = None
@@ -118,7 +119,7 @@ class Summarizer:
         try:
             result = await generate_object(
                 self.model, [Message(role="user", content=prompt)], ANSWER_SCHEMA, max_tokens=self.max_tokens,
-                on_token=on_token,
+                on_token=on_token, frequency_penalty=self.frequency_penalty,
             )
         except StructuredOutputError as exc:  # the results are never lost to a bad summary
             return fallback_answer(results, unsolvable), exc.usage or Usage()

@@ -92,14 +92,10 @@ def _session():
     return session, buf
 
 
-@pytest.mark.parametrize("where", ["missing-dir/session.json", "a-directory", "read-only/session.json"])
+# (Permission errors take the same OSError path; CI runs as root, where no directory is read-only.)
+@pytest.mark.parametrize("where", ["missing-dir/session.json", "a-directory"])
 def test_save_to_an_unwritable_path_is_one_error_line_and_the_session_goes_on(tmp_path, where):
-    import os
-
     (tmp_path / "a-directory").mkdir()
-    (tmp_path / "read-only").mkdir(mode=0o500)
-    if where.startswith("read-only") and os.access(tmp_path / "read-only", os.W_OK):
-        pytest.skip("running as a user who can write anywhere (root)")
     session, buf = _session()
     target = tmp_path / where
     assert session.command(f"/save {target}") is True  # the session stays

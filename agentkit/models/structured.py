@@ -64,6 +64,7 @@ async def generate_object(
     temperature: float = 0.0,
     repair: bool = True,
     on_token: TokenCallback | None = None,
+    frequency_penalty: float = 0.0,
 ) -> Completion:
     """Ask ``model`` for an object matching ``target`` (a JSON Schema or a pydantic model).
 
@@ -79,6 +80,8 @@ async def generate_object(
     completion: Completion | None = None
     problems: list[str] = []
     streaming = {"on_token": on_token} if on_token is not None else {}  # backends without streaming still work
+    if frequency_penalty:
+        streaming["frequency_penalty"] = frequency_penalty
     for _ in range(rounds):
         completion = await model.complete(history, max_tokens=max_tokens, temperature=temperature, json_schema=schema, **streaming)
         usage = usage + completion.usage
