@@ -20,6 +20,7 @@ from .tool import Tool
 from .toolgraph import ToolGraph
 
 NO_TOOL = "none"
+LINK_NOT_A_NODE = "names a tool that is not a node of the plan"
 
 
 REFERENCE = "<node-[0-9]{1,2}>"
@@ -203,7 +204,7 @@ def to_task_plan(raw: dict[str, Any]) -> tuple[TaskPlan, list[str]]:
         if src is not None and tgt is None and source == target:
             continue  # a tool linked to itself with one node: a no-op, as in TaskBench's own gold data
         if src is None or tgt is None:
-            problems.append(f"link {source!r} -> {target!r} names a tool that is not a node of the plan")
+            problems.append(f"link {source!r} -> {target!r} {LINK_NOT_A_NODE}")
             continue
         links.append(TaskLink(source=src, target=tgt))
     steps = [str(s) for s in raw.get("task_steps") or []]
@@ -320,4 +321,4 @@ def validate_plan(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph | Non
     return problems
 
 
-__all__ = ["NO_TOOL", "coerce_value", "is_reference", "plan_schema", "steps_schema", "to_task_plan", "validate_plan"]
+__all__ = ["LINK_NOT_A_NODE", "NO_TOOL", "coerce_value", "is_reference", "plan_schema", "steps_schema", "to_task_plan", "validate_plan"]

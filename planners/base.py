@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agentkit.errors import PlanError, StructuredOutputError
 from agentkit.models import ChatModel, Message, TokenCallback, Usage, generate_object
 from agentkit.plan import TaskPlan
-from agentkit.planning import plan_schema, steps_schema, to_task_plan, validate_plan
+from agentkit.planning import LINK_NOT_A_NODE, plan_schema, steps_schema, to_task_plan, validate_plan
 from agentkit.prompting import render
 from agentkit.registry import ToolRegistry
 from agentkit.tool import Tool
@@ -31,6 +31,7 @@ class PlanResult(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     attempts: int = 1
     raw: list[str] = Field(default_factory=list)
+    dropped_links: list[str] = Field(default_factory=list, description="links still naming no node after repair, left out")
 
 
 class Planner(Protocol):
@@ -123,6 +124,11 @@ class TemplatePlanner:
                 Message(role="assistant", content=text),
                 Message(role="user", content=render("plan_repair", problems=problems)),
             ]
+        # Still invalid after repair. Links that name a tool that is no node of the plan were
+        # already left out of it; if they are all that is wrong, the plan stands without them.
+        dropped = [p for p in problems if p.startswith("link ") and p.endswith(LINK_NOT_A_NODE)]
+        if plan.task_nodes and len(dropped) == len(problems):
+            return PlanResult(plan=plan, usage=usage, attempts=2, raw=raw, dropped_links=dropped)
         raise PlanError(problems, partial=PlanResult(plan=plan, usage=usage, attempts=2, raw=raw))
 
 

@@ -301,6 +301,17 @@ async def test_repaired_plan_is_used():
     assert planned.attempts == 2 and events[-1].result.nodes[0].output == "OK"
 
 
+async def test_links_naming_no_node_are_shown_for_repair_then_left_out():
+    from agentkit.planners import get_planner
+    from agentkit.registry import ToolRegistry
+
+    stray = plan(("upper", {"text": "hi"}), links=[("exclaim", "upper")])  # exclaim is no node of this plan
+    registry = ToolRegistry([upper, exclaim])
+    outcome = await get_planner("one-shot").plan("x", [upper, exclaim], model=scripted([stray, stray]), registry=registry)
+    assert outcome.attempts == 2 and outcome.plan.task_links == []
+    assert outcome.dropped_links == ["link 'exclaim' -> 'upper' names a tool that is not a node of the plan"]
+
+
 async def test_step_without_a_tool_is_unsolvable_and_named():
     agent = Agent([upper], model=scripted(plan(("none", {}), steps=["book a flight to Oslo"])), retriever=None)
     result = await agent.run("book a flight")
