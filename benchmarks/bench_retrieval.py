@@ -152,7 +152,7 @@ def scale_test(tools: list[Tool], queries: list[str], embedder, n: int, md: list
     if dense is None:
         sys.exit(f"the background dense index failed: {warming.note}")
     hybrid = HybridRetriever(bm25, dense)
-    sample = queries[:200]
+    sample = queries[:: max(1, len(queries) // 200)][:200]  # spread over every set: short and long requests
     parts: dict[str, list[float]] = {"bm25": [], "embed": [], "matmul+topk": [], "fusion": [], "total": []}
     for q in sample:
         t0 = time.perf_counter()
