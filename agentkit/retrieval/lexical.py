@@ -9,6 +9,7 @@ documents and queries, since tool names and parameters are the strongest lexical
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -18,6 +19,17 @@ import numpy as np
 
 from ..tool import Tool
 from .base import RetrievalError, ScoredTool, as_tools, check_fresh, doc_hash, read_manifest, tool_text, write_manifest
+
+
+def _bm25s() -> Any:
+    """bm25s, imported on first use. Its import pins its logger at DEBUG; undo that so the
+    application's logging configuration decides (otherwise every index build logs a line)."""
+    import bm25s
+
+    logger = logging.getLogger("bm25s")
+    if logger.level == logging.DEBUG:
+        logger.setLevel(logging.NOTSET)
+    return bm25s
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[_./:\-]+")
@@ -55,7 +67,7 @@ class BM25Retriever:
     @classmethod
     def build(cls, tools: Iterable[Tool], *, stem: str | None = "english", k1: float = 1.5, b: float = 0.75) -> BM25Retriever:
         """Index ``tools`` (a sequence of Tool or a ToolRegistry)."""
-        import bm25s
+        bm25s = _bm25s()
 
         tl = as_tools(tools)
         names = [t.name for t in tl]
@@ -72,7 +84,7 @@ class BM25Retriever:
         """BM25 score of every tool (order of :attr:`names`); all zeros when no query term is known."""
         if self._model is None:
             return np.zeros(0, dtype=np.float32)
-        import bm25s
+        bm25s = _bm25s()
 
         tokens = bm25s.tokenize([analyse(query)], stemmer=self._stem, return_ids=False, show_progress=False)[0]
         known = [t for t in tokens if t in self._vocab]
@@ -103,7 +115,7 @@ class BM25Retriever:
     @classmethod
     def load(cls, path: str | Path, tools: Iterable[Tool] | None = None) -> BM25Retriever:
         """Reload a saved index; with ``tools``, raise StaleIndexError if their documents changed."""
-        import bm25s
+        bm25s = _bm25s()
 
         manifest = read_manifest(path, cls.kind)
         check_fresh(manifest, tools, path)
