@@ -6,6 +6,7 @@ The public API is what ``__all__`` lists; everything else is an implementation d
 from .errors import (
     AgentkitError,
     ConfigError,
+    GrammarConversionError,
     ModelError,
     ModelSpecError,
     PlanError,
@@ -63,6 +64,7 @@ __all__ = [
     "ToolRegistry",
     "ToolTimeoutError",
     "UnknownToolError",
+    "GrammarConversionError",
     "UnsolvableError",
     "Usage",
     "load_model",

@@ -7,7 +7,8 @@ Three roots, so callers can tell who has to act::
     │   ├── ModelSpecError          a model spec string that matches no accepted form
     │   ├── ToolDefinitionError     a tool that cannot be built (bad schema, duplicate name)
     │   ├── ToolLoadError           a tool documentation file or entry that cannot be read
-    │   └── UnknownToolError        a tool name that is not in the registry
+    │   ├── UnknownToolError        a tool name that is not in the registry
+    │   └── GrammarConversionError  a JSON Schema llama.cpp cannot turn into a grammar
     ├── RunError                    a run failed; partial results travel on the exception
     │   ├── ModelError              a model backend failed (unreachable, HTTP error, bad reply)
     │   │   └── StructuredOutputError   output still invalid against its schema after repair
@@ -54,6 +55,10 @@ class ToolLoadError(ConfigError):
         super().__init__(f"{where}: {message}")
         self.source = source
         self.entry = entry
+
+
+class GrammarConversionError(ConfigError):
+    """A JSON Schema that llama.cpp's converter cannot turn into a grammar (never a silent fallback)."""
 
 
 class UnknownToolError(ConfigError, KeyError):
@@ -155,6 +160,7 @@ __all__ = [
     "ToolDefinitionError",
     "ToolLoadError",
     "UnknownToolError",
+    "GrammarConversionError",
     "ToolArgumentError",
     "RunError",
     "ModelError",

@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from .errors import (
+    GrammarConversionError,
+    ModelError,
     StructuredOutputError,
     ToolArgumentError,
     ToolExecutionError,
@@ -180,16 +182,20 @@ class NodeRunner:
             try:
                 args = await self._call_caller(index, tool, planned, upstream, step, None, to_fill) if to_fill else {}
                 return validated({**flow, **args})
-            except (ToolArgumentError, StructuredOutputError) as exc:
-                error = exc
+            except (ToolArgumentError, ModelError, GrammarConversionError) as exc:
+                error = exc  # unusable arguments, or the caller's model failed: the planner's may still do
         try:
             return validated(planned)
         except ToolArgumentError as exc:
             error = error if tool.name != planned_tool else exc
         if self.policy.arguments == "caller" and not flow and error is not None:
-            raise error  # the caller already had every argument to fill
+            raise _as_argument_error(tool, error)  # the caller already had every argument to fill
         problems = str(error) if error is not None else None
-        return validated(await self._call_caller(index, tool, planned, upstream, step, problems, None))
+        try:
+            args = await self._call_caller(index, tool, planned, upstream, step, problems, None)
+        except (ModelError, GrammarConversionError) as exc:
+            raise _as_argument_error(tool, error or exc) from None
+        return validated(args)
 
     async def _call_caller(
         self, index: int, tool: Tool, planned: dict[str, Any], upstream: dict[int, Any], step: str,
@@ -231,6 +237,13 @@ class NodeRunner:
             if attempt < self.policy.retries:
                 await asyncio.sleep(self.policy.retry_backoff * (2**attempt))
         raise error
+
+
+def _as_argument_error(tool: Tool, error: Exception) -> Exception:
+    """A node-level failure (the search then tries the next tool), never a run-ending model error."""
+    if isinstance(error, ToolArgumentError | StructuredOutputError):
+        return error
+    return ToolArgumentError(tool.name, [("<arguments>", f"the caller could not fill them: {error}")])
 
 
 def _approved(decision: Any) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import networkx as nx
 
+from .models.patterns import RAW_PATTERN
 from .plan import NODE_REF, TaskLink, TaskNode, TaskPlan, references_in
 from .registry import ToolRegistry
 from .tool import Tool
@@ -25,8 +26,10 @@ LINK_NOT_A_NODE = "names a tool that is not a node of the plan"
 
 REFERENCE = "<node-[0-9]{1,2}>"
 _NUMBER = {"integer": "-?[0-9]{1,12}", "number": "-?[0-9]{1,12}([.][0-9]{1,6})?"}
-# One character of JSON string text other than '<' (so only real references can start with it).
-_TEXT_CHAR = r'[^<"\\\x7F\x00-\x1F]'
+# One character of text other than '<' (so only real references can start with it): decoded,
+# for validators, and as raw JSON text (escapes included), for llama.cpp's grammar converter.
+_TEXT_CHAR = "[^<]"
+_RAW_TEXT_CHAR = r'[^<"\\\x7F\x00-\x1F]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4}'
 
 
 def _reference_pattern(refs: Sequence[int] | None) -> str | None:
@@ -55,8 +58,8 @@ def _value_schema(prop: dict[str, Any], max_chars: int, refs: Sequence[int] | No
         return {"enum": ["true", "false"]}
     if refs is None:  # position unknown: free text, checked by validate_plan afterwards
         return {"type": "string", "maxLength": max_chars}
-    unit = f"({_TEXT_CHAR}|{ref})" if ref else _TEXT_CHAR
-    return {"type": "string", "pattern": f"^{unit}{{0,{max_chars}}}$"}
+    unit, raw = (f"({_TEXT_CHAR}|{ref})", f"({_RAW_TEXT_CHAR}|{ref})") if ref else (_TEXT_CHAR, f"({_RAW_TEXT_CHAR})")
+    return {"type": "string", "pattern": f"^{unit}{{0,{max_chars}}}$", RAW_PATTERN: f"^{raw}{{0,{max_chars}}}$"}
 
 
 def _argument_schema(t: Tool, max_chars: int, refs: Sequence[int] | None = None) -> dict[str, Any]:

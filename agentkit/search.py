@@ -364,6 +364,7 @@ def _search(problem: SearchProblem, alpha: float, compatible: Compatible | None,
     # i.e. on the state key, so the closed set stays exact.
     aware = use_h and source_key is not None and compatible is not None
     h_of: dict[tuple, float] = {}
+    blocked = [-1]  # the deepest position h found unservable (dead ends are never pushed)
 
     def h(depth: int, choices: tuple[int, ...]) -> float:
         if not aware:
@@ -376,6 +377,8 @@ def _search(problem: SearchProblem, alpha: float, compatible: Compatible | None,
                 assigned = [p for p in deps[q] if p < depth]
                 if assigned:
                     found = accepted(q, tuple(sig[p][choices[p]] for p in assigned), [tools[p][choices[p]] for p in assigned])
+                    if not found:
+                        blocked[0] = max(blocked[0], q)  # the subtask to name if nothing is found at all
                     value += domains[q][found[0]][0] if found else math.inf
                 else:
                     value += domains[q][0][0]
@@ -443,6 +446,7 @@ def _search(problem: SearchProblem, alpha: float, compatible: Compatible | None,
             break
         spawn(cg, choices, d + 1)
     if goal is None:
+        deepest = max(deepest, blocked[0])
         sid = order[deepest]
         dep_ids = [order[p] for p in deps[deepest]]
         raise _unsolvable(problem, sid, f"no candidate accepts the output of any tool choice "

@@ -487,3 +487,10 @@ async def test_failed_model_calls_still_count_in_the_usage():
     result = await Agent([upper], planner=planner, caller=caller, summarizer=summarizer, retriever=None).run("x")
     assert result.nodes[0].output == "HI" and "step 0 (upper): HI" in result.answer
     assert result.usage["caller"].calls == 2 and result.usage["summarizer"].calls == 2
+
+
+async def test_a_failing_caller_model_falls_back_to_the_planners_arguments():
+    caller = ScriptedModel([])  # every call raises ModelError (as an unreachable server would)
+    planner = scripted(plan(("upper", {"text": "hi"})))
+    result = await Agent([upper], planner=planner, caller=caller, summarizer=planner, retriever=None).run("x")
+    assert result.status == RunStatus.OK and result.nodes[0].output == "HI"

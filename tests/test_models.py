@@ -168,3 +168,21 @@ async def test_a_server_refusing_strict_mode_is_asked_again_without_it(monkeypat
     await model.complete("hi", json_schema=CLOSED)
     assert result.text == '{"ok": true}' and model.strict_refused
     assert [b["response_format"]["json_schema"].get("strict") for b in seen] == [True, None, None]
+
+
+async def test_a_400_for_another_reason_leaves_strict_mode_on(monkeypatch):
+    import httpx
+
+    from agentkit import ModelError
+    from agentkit.models.openai_compatible import OpenAICompatibleModel
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json={"error": {"message": "context length exceeded", "type": "invalid_request_error"}})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handle))
+    model = OpenAICompatibleModel("m", base_url="https://api.example.test/v1", http_client=client, max_retries=0)
+    with pytest.raises(ModelError, match="HTTP 400"):
+        await model.complete("hi", json_schema=CLOSED)
+    assert not model.strict_refused

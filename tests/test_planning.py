@@ -142,3 +142,31 @@ def test_the_plan_schema_only_links_a_tool_to_one_it_can_feed():
     jsonschema.validate({"task_nodes": nodes, "task_links": [{"source": "caption", "target": "upper"}]}, schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"task_nodes": nodes, "task_links": [{"source": "upper", "target": "caption"}]}, schema)
+
+
+TEXT_VALUES = ['He said "hi"', "C:\\tmp", "two\nlines", "tab\there", "café ☕", "plain words", "<node-0> twice <node-0>"]
+
+
+@pytest.mark.parametrize("value", TEXT_VALUES)
+def test_free_text_escapes_pass_both_pattern_forms(value):
+    # The decoded pattern (validators) and the raw JSON-text pattern (llama.cpp grammars) agree.
+    import json
+    import re
+
+    from agentkit.models.patterns import RAW_PATTERN
+
+    text = plan_schema([repeat], n_nodes=2, with_steps=False)["properties"]["task_nodes"]["prefixItems"][1]
+    prop = text["anyOf"][0]["properties"]["arguments"]["properties"]["text"]
+    assert re.fullmatch(prop["pattern"][1:-1], value)
+    assert re.fullmatch(prop[RAW_PATTERN][1:-1], json.dumps(value)[1:-1])
+    assert re.fullmatch(prop[RAW_PATTERN][1:-1], json.dumps(value, ensure_ascii=False)[1:-1])
+
+
+def test_raw_pattern_refuses_a_bare_quote_that_would_end_the_string_early():
+    import re
+
+    from agentkit.models.patterns import RAW_PATTERN
+
+    prop = plan_schema([repeat], n_nodes=1, with_steps=False)["properties"]["task_nodes"]["prefixItems"][0]
+    raw = prop["anyOf"][0]["properties"]["arguments"]["properties"]["text"][RAW_PATTERN]
+    assert not re.fullmatch(raw[1:-1], 'a"b') and not re.fullmatch(raw[1:-1], "a<b")

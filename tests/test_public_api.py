@@ -12,7 +12,8 @@ from agentkit.cli import app
 ROOT = Path(__file__).parent.parent
 
 EXPECTED_EXPORTS = {
-    "Agent", "AgentkitError", "ChatModel", "Completion", "ConfigError", "ExecutionPolicy", "Message", "ModelError",
+    "Agent", "AgentkitError", "ChatModel", "Completion", "ConfigError", "ExecutionPolicy", "GrammarConversionError",
+    "Message", "ModelError",
     "ModelSpecError", "NodeResult", "NodeStatus", "PlanError", "RunCancelledError", "RunError", "RunResult",
     "RunStatus", "StructuredOutputError", "TaskLink", "TaskNode", "TaskPlan", "Tool", "ToolArgumentError",
     "ToolDefinitionError", "ToolExecutionError", "ToolGraph", "ToolLoadError", "ToolPrior", "ToolRegistry",

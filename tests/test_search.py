@@ -418,12 +418,13 @@ def test_subtask_without_candidates_is_named():
     assert "'ocr'" in str(info.value) and "read text from an image" in str(info.value)
 
 
-def test_incompatible_dependency_names_the_unservable_subtask():
+@pytest.mark.parametrize("source_key", [None, lambda tool: tool[0]], ids=["plain", "keyed"])
+def test_incompatible_dependency_names_the_unservable_subtask(source_key):
     problem = chain([("a1", 1, 1), ("a2", 1, 1)], [("b1", 1, 1)], [("c1", 1, 1), ("c2", 1, 1)],
                     desc="convert")
     compat = lambda s, t: not t.startswith("c")  # noqa: E731 - nothing can feed s2
     with pytest.raises(UnsolvableError) as info:
-        astar(problem, compatible=compat)
+        astar(problem, compatible=compat, source_key=source_key)
     assert info.value.subtask == "s2"
     assert "'s2'" in str(info.value) and "['s1']" in str(info.value)
 

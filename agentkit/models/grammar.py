@@ -23,17 +23,14 @@ import llama_cpp
 import numpy as np
 from llama_cpp.llama_grammar import json_schema_to_gbnf
 
-from ..errors import ConfigError
-
-
-class GrammarConversionError(ConfigError):
-    """A JSON Schema that llama.cpp's converter cannot turn into a grammar."""
+from ..errors import GrammarConversionError
+from .patterns import for_llama_grammar
 
 
 def schema_to_gbnf(schema: dict[str, Any]) -> str:
     """GBNF text for ``schema``, or a GrammarConversionError saying why not."""
     try:
-        return json_schema_to_gbnf(json.dumps(schema))
+        return json_schema_to_gbnf(json.dumps(for_llama_grammar(schema)))
     except Exception as exc:  # noqa: BLE001 - the converter raises bare Exceptions/ValueErrors
         raise GrammarConversionError(f"cannot convert JSON Schema to a llama.cpp grammar: {exc}") from None
 

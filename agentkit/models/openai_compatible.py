@@ -12,6 +12,7 @@ import openai
 
 from ..errors import ConfigError, ModelError
 from .base import Completion, Message, TokenCallback, Usage, as_messages
+from .patterns import for_llama_grammar
 
 StructuredMode = Literal["auto", "json_schema", "json_object", "none"]
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
@@ -93,8 +94,8 @@ class OpenAICompatibleModel:
             if not self.strict_refused and strict_compatible(schema):
                 spec["strict"] = True
             return {"type": "json_schema", "json_schema": spec}
-        if self.structured == "json_object":
-            return {"type": "json_object", "schema": schema}
+        if self.structured == "json_object":  # llama.cpp's server converts the schema with llama.cpp's converter
+            return {"type": "json_object", "schema": for_llama_grammar(schema)}
         return None
 
     async def complete(
@@ -138,9 +139,11 @@ class OpenAICompatibleModel:
                 fmt = kwargs.get("response_format") or {}
                 if not fmt.get("json_schema", {}).get("strict"):
                     raise
-                self.strict_refused = True  # e.g. a server without strict mode: validated and repaired on our side
-                kwargs["response_format"] = self._response_format(fmt["json_schema"]["schema"])
+                # Maybe a server without strict mode: ask once more without it. Only if that
+                # works is strict mode off for good (a 400 for another reason fails again).
+                kwargs["response_format"] = {"type": "json_schema", "json_schema": {"name": "result", "schema": fmt["json_schema"]["schema"]}}
                 text, finish_reason, usage = await self._request(kwargs, on_token)
+                self.strict_refused = True  # validated and repaired on our side from now on
         except openai.APITimeoutError:
             raise ModelError(f"{self.name}: request timed out") from None
         except openai.APIConnectionError:
