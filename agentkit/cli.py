@@ -234,8 +234,23 @@ def run(
         print(result.model_dump_json(indent=2))
     else:
         out.print(result.answer or "(no answer)")
+    _finish_retrieval_index(agent)
     if result.status.value in ("failed",):
         raise typer.Exit(1)
+
+
+def _finish_retrieval_index(agent: Any) -> None:
+    """A new large pool's dense index is still building in the background: let it finish and be
+    saved (later runs then load it in a second) unless the user presses Ctrl-C."""
+    retriever = getattr(agent, "retriever", None)
+    if retriever is None or getattr(retriever, "ready", True):
+        return
+    err.print(f"finishing the retrieval index of {len(retriever.names):,} tools so later runs load it "
+              "(once per tool pool; Ctrl-C skips it)")  # fmt: skip
+    try:
+        retriever.wait()
+    except KeyboardInterrupt:
+        err.print("skipped: the next run builds it again")
 
 
 async def _show_run(agent: Any, request: str, thread_id: str | None, resume: bool, *, quiet: bool) -> Any:
@@ -272,6 +287,7 @@ def chat(
     )  # fmt: skip
     agent = build_agent(options.pop("tools"), **options)
     ChatSession(agent, out, history_file=default_history_file()).loop()
+    _finish_retrieval_index(agent)
 
 
 @app.command()

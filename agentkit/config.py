@@ -31,6 +31,7 @@ from .errors import ConfigError, ModelSpecError
 from .models.spec import parse_model_spec
 
 ENV_VAR = "AGENTKIT_CONFIG"
+ROLES = ("planner", "caller", "summarizer")
 DEFAULT_FILE = "agentkit.toml"
 
 #: What an option is when neither a flag nor the config file sets it (tools None: the default packs).
@@ -122,23 +123,40 @@ def load_config(path: str | Path) -> AgentkitConfig:
         raise ConfigError(f"{where} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{where}: invalid TOML: {exc}") from None
-    return parse_config(data, path)
+    config = parse_config(data, path)
+    if config.tools:
+        config = config.model_copy(update={"tools": [_relative_to(Path(path).parent, entry) for entry in config.tools]})
+    return config
+
+
+def _relative_to(folder: Path, entry: str) -> str:
+    """A tool file or folder named relative to the config file, as a path that works from anywhere."""
+    from .tools import PACKS
+
+    if entry.split(":", 1)[0] in PACKS or Path(entry).is_absolute():
+        return entry
+    candidate = folder / entry
+    return str(candidate.resolve()) if candidate.exists() else entry
 
 
 def merge_options(config: AgentkitConfig | None, **flags: Any) -> dict[str, Any]:
     """Agent options: each flag that was given (not None) wins, else the file's key, else :data:`DEFAULTS`.
 
-    Keys merge one by one, so a role set in the file (``planner = ...``) still beats ``--model``,
-    which only replaces the file's ``model``. An empty ``tools`` flag list counts as not given.
+    Keys merge one by one, except that ``--model`` means "this model for every role": it
+    also sets aside the file's ``planner``/``caller``/``summarizer`` (role flags still win).
+    An empty ``tools`` flag list counts as not given.
     """
     unknown = set(flags) - set(DEFAULTS)
     if unknown:
         raise TypeError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    model_flag = flags.get("model") is not None
     merged: dict[str, Any] = {}
     for key, default in DEFAULTS.items():
         flag = flags.get(key)
         if flag is not None and flag != []:
             merged[key] = flag
+        elif model_flag and key in ROLES:
+            merged[key] = default
         elif config is not None and getattr(config, key) is not None:
             value = getattr(config, key)
             merged[key] = list(value) if isinstance(value, list) else value

@@ -192,3 +192,24 @@ def test_bad_pack_options_are_one_error_line(capsys):
         ("files:root=/no/such/dir", "not a directory"),
     ]:
         assert_one_error_line(*cli_main(capsys, "tools", "list", "--tools", source)[::2], fragment)
+
+
+def test_a_run_waits_for_a_background_retrieval_index_and_says_why(capsys):
+    from agentkit import cli
+
+    class Warming:
+        names = ["a", "b"]
+        ready = False
+        waited = False
+
+        def wait(self):
+            self.waited = True
+            return True
+
+    class FakeAgent:
+        retriever = Warming()
+
+    agent = FakeAgent()
+    cli._finish_retrieval_index(agent)
+    assert agent.retriever.waited
+    assert "finishing the retrieval index of 2 tools" in capsys.readouterr().err

@@ -45,9 +45,11 @@ def test_flags_override_the_file_key_by_key_and_defaults_fill_the_rest(tmp_path)
     config = load_config(write(tmp_path, 'model = "openai:m"\nplanner = "openai:p"\ntools = ["text"]\nalpha = 0.9\n'))
     merged = merge_options(config, model="fake:flag", tools=["math"], alpha=None, retriever="dense", planner=None)
     assert merged == {
-        "model": "fake:flag", "planner": "openai:p", "caller": None, "summarizer": None,
+        "model": "fake:flag", "planner": None, "caller": None, "summarizer": None,  # --model: every role
         "tools": ["math"], "alpha": 0.9, "strategy": "one-shot", "retriever": "dense",
     }  # fmt: skip
+    assert merge_options(config)["planner"] == "openai:p"  # without --model the file's role stands
+    assert merge_options(config, model="fake:flag", planner="fake:p")["planner"] == "fake:p"
     assert merge_options(config, tools=[])["tools"] == ["text"]  # no --tools given: the file's
     assert merge_options(config, alpha=0.0)["alpha"] == 0.0  # a falsy flag still wins
     assert merge_options(None) == DEFAULTS
@@ -136,3 +138,13 @@ def test_cli_reads_the_file_and_flags_override_it(tmp_path, monkeypatch):
     monkeypatch.setenv("AGENTKIT_CONFIG", str(write(tmp_path, "alpha = 'x'\n", "env.toml")))
     broken = CliRunner().invoke(app, ["tools", "list"])
     assert broken.exit_code == 2 and "env.toml" in broken.output and "key 'alpha'" in broken.output
+
+
+def test_tool_files_in_the_config_are_relative_to_the_config_file(tmp_path, monkeypatch):
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "my_tools.py").write_text("")
+    path = tmp_path / "proj" / "agentkit.toml"
+    path.write_text('tools = ["math", "my_tools.py", "http:allow_hosts=example.org", "missing.py"]\n')
+    monkeypatch.chdir(tmp_path)  # elsewhere
+    tools = load_config(path).tools
+    assert tools == ["math", str((tmp_path / "proj" / "my_tools.py").resolve()), "http:allow_hosts=example.org", "missing.py"]

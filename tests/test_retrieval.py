@@ -328,3 +328,13 @@ def test_a_failing_background_index_keeps_bm25_and_says_why(tools: list[Tool], t
     retriever = load_or_build("hybrid", tools, tmp_path, embedder=Broken(), background=True)  # type: ignore[arg-type]
     assert retriever.wait(10) and "out of memory" in retriever.note
     assert retriever.search("weather", k=2)
+
+
+def test_agents_over_the_same_new_pool_share_one_background_build(tools: list[Tool], tmp_path: Path) -> None:
+    embedder = GatedEmbedder()
+    first = load_or_build("hybrid", tools, tmp_path / "idx", embedder=embedder, background=True)  # type: ignore[arg-type]
+    second = load_or_build("hybrid", tools, tmp_path / "idx", embedder=embedder, background=True)  # type: ignore[arg-type]
+    assert first is second
+    embedder.gate.set()
+    assert first.wait(10)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["idx"]  # saved by swapping a finished copy in: no leftovers

@@ -13,13 +13,24 @@ Without dense weights installed the hybrid retriever degrades to BM25 alone and 
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import threading
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
 from typing import Literal, TypeVar
 
 from ..tool import Tool
-from .base import RetrievalError, Retriever, ScoredTool, as_tools, check_fresh, read_manifest, write_manifest
+from .base import (
+    RetrievalError,
+    Retriever,
+    ScoredTool,
+    as_tools,
+    check_fresh,
+    read_manifest,
+    tools_hash,
+    write_manifest,
+)
 from .dense import DenseRetriever, Embedder, default_embedder, load_embedder
 from .lexical import BM25Retriever
 
@@ -113,7 +124,7 @@ class HybridRetriever:
             retriever.dense, retriever.note = dense, None
             if path is not None:
                 try:
-                    retriever.save(path)
+                    save_atomically(retriever, Path(path))
                 except OSError as exc:
                     log.warning("could not save the retrieval index to %s: %s", path, exc)
 
@@ -201,6 +212,34 @@ class HybridRetriever:
         )
 
 
+def save_atomically(retriever: Retriever, path: Path) -> None:
+    """Save next to ``path``, then swap it in: a process stopped mid-save leaves the old index or none."""
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    retriever.save(tmp)
+    old = path.with_name(f"{path.name}.old-{os.getpid()}-{threading.get_ident()}")
+    if path.exists():
+        os.replace(path, old)
+    os.replace(tmp, path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# One background build per index path in a process: a second agent over the same new pool
+# shares it instead of embedding the pool again and writing the same files.
+_WARMING: dict[tuple[str, str], HybridRetriever] = {}
+_WARMING_LOCK = threading.Lock()
+
+
+def _warming_for(path: Path, tools: list[Tool], embedder: Embedder, reuse: DenseRetriever | None) -> HybridRetriever:
+    key = (str(path.resolve()), embedder.id)
+    with _WARMING_LOCK:
+        current = _WARMING.get(key)
+        if current is None or current.doc_hash != tools_hash(tools) or (current.ready and current.dense is None):
+            current = HybridRetriever.warming(tools, embedder, path=path, reuse=reuse)
+            _WARMING[key] = current
+        return current
+
+
 Kind = Literal["bm25", "dense", "hybrid"]
 _CLASSES: dict[str, type[BM25Retriever] | type[DenseRetriever] | type[HybridRetriever]] = {
     "bm25": BM25Retriever,
@@ -267,9 +306,9 @@ def load_or_build(
     else:
         old = _old_dense(path, kind, emb)
         if background and kind == "hybrid" and emb is not None:
-            return HybridRetriever.warming(tl, emb, path=path, reuse=old)
+            return _warming_for(path, tl, emb, old)
         retriever = DenseRetriever.build(tl, emb, reuse=old) if kind == "dense" else HybridRetriever.build(tl, emb, reuse=old)
-    retriever.save(path)
+    save_atomically(retriever, path)
     return retriever
 
 
