@@ -262,7 +262,7 @@ class Agent:
             request, history = inputs["request"], inputs.get("history", [])
             usage: dict[str, Usage] = {}
             retrieved = [RetrievedTool.model_validate(r) for r in await retrieve(request)]
-            _emit(ev.Retrieved(tools=retrieved))
+            _emit(ev.Retrieved(tools=retrieved, note=getattr(agent.retriever, "note", None)))
             try:
                 planned = await plan(request, [r.name for r in retrieved], history)
             except StructuredOutputError as exc:

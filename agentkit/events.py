@@ -14,6 +14,7 @@ from .result import NodeResult, RetrievedTool, RunResult, ToolPathResult
 class Retrieved(BaseModel):
     kind: Literal["retrieved"] = "retrieved"
     tools: list[RetrievedTool]
+    note: str | None = None  # e.g. "dense index ... building in the background: BM25 only until it is ready"
 
 
 class Planned(BaseModel):

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -100,6 +101,8 @@ class EventPrinter:
             if not self.quiet:
                 names = ", ".join(f"{t.name} ({t.score:.3f})" for t in event.tools[:8])
                 c.print(f"[bold]retrieved[/] {names}", highlight=False)
+                if event.note:
+                    c.print(f"[dim]({escape(event.note)})[/]", highlight=False)
         elif isinstance(event, ev.Planned):
             if self.quiet:
                 c.print(f"planned {len(event.plan.task_nodes)} node(s)")

@@ -53,3 +53,14 @@ def test_a_repair_round_starts_a_new_line():
     stream(printer, '{"answer": "one"}', '{"answer": "two"}')
     assert out.getvalue() == "> one\n> two\n"
     assert printer.streamed_answer == "two"
+
+
+def test_a_retriever_note_is_shown_under_the_retrieved_tools():
+    from agentkit.result import RetrievedTool
+
+    buf = io.StringIO()
+    EventPrinter(Console(file=buf, width=120)).show(
+        ev.Retrieved(tools=[RetrievedTool(name="calc", score=0.5)], note="dense index of 10000 tools building in the background")
+    )
+    lines = buf.getvalue().splitlines()
+    assert lines[0].startswith("retrieved calc (0.500)") and "building in the background" in lines[1]
