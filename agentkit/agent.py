@@ -392,15 +392,9 @@ class Agent:
             ]
         )
 
-        def compatible(source: str, target: str) -> bool:
-            a, b = self.registry.get(source), self.registry.get(target)
-            if not (a.output_types and b.input_types):
-                return True
-            return self.graph.can_feed(source, target)
-
         kinds = {str(i): node.task for i, node in enumerate(plan.task_nodes)}
         return PathSearch(
-            problem, alpha=self.alpha, compatible=compatible, memory=self.experience, kinds=kinds,
+            problem, alpha=self.alpha, compatible=self.graph.compatible, memory=self.experience, kinds=kinds,
             source_key=self.graph.feeding_signature,
         )  # fmt: skip
 

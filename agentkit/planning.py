@@ -89,20 +89,11 @@ def steps_schema(*, max_nodes: int = 5, max_chars: int = 80) -> dict[str, Any]:
     }
 
 
-def _feeds(source: Tool, target: Tool, graph: ToolGraph | None) -> bool:
-    """Whether a link source -> target is type-sound (tools that declare no types link freely)."""
-    if not (source.output_types and target.input_types):
-        return True
-    if graph is not None:
-        return graph.can_feed(source.name, target.name)
-    return bool(set(source.output_types) & set(target.input_types))
-
-
-def _link_schema(tools: Sequence[Tool], graph: ToolGraph | None) -> dict[str, Any]:
+def _link_schema(tools: Sequence[Tool], graph: ToolGraph) -> dict[str, Any]:
     """One link: a source tool and a target it can feed (so a link can never break the resource types)."""
     variants = []
     for source in tools:
-        targets = [t.name for t in tools if _feeds(source, t, graph)]  # itself too: a tool may be used twice
+        targets = [t.name for t in tools if graph.compatible(source.name, t.name)]  # itself too: a tool may be used twice
         if targets:
             variants.append(
                 {
@@ -130,8 +121,6 @@ def plan_schema(
     leaves the steps out, for the second phase of two-phase planning. Links pair a
     source with a target it can feed (per ``graph`` when given, else shared types).
     """
-    names = [t.name for t in tools]
-
     def node_schema(refs: Sequence[int] | None) -> dict[str, Any]:
         variants = [
             {
@@ -162,7 +151,7 @@ def plan_schema(
         else {"type": "array", "items": node_schema(None)}
     )
     nodes.update(minItems=n_nodes or 1, maxItems=n_nodes or max_nodes)
-    link_items = _link_schema(tools, graph)
+    link_items = _link_schema(tools, graph if graph is not None else ToolGraph(ToolRegistry(tools)))
     schema: dict[str, Any] = {
         "type": "object",
         "properties": {
@@ -264,12 +253,9 @@ def _placeholder_to_previous(value: Any, i: int) -> Any:
 def _type_problems(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph, source: int, target: int) -> list[str]:
     """A resource-type mismatch along one dependency (only between tools that declare their types)."""
     a, b = plan.task_nodes[source].task, plan.task_nodes[target].task
-    if a not in registry or b not in registry:
+    if a not in registry or b not in registry or graph.compatible(a, b):
         return []
-    src, dst = registry.get(a), registry.get(b)
-    if not (src.output_types and dst.input_types) or graph.can_feed(a, b):
-        return []
-    return [f"node {target} ({b}) takes {dst.input_types} but node {source} ({a}) outputs {src.output_types}"]
+    return [f"node {target} ({b}) takes {registry.get(b).input_types} but node {source} ({a}) outputs {registry.get(a).output_types}"]
 
 
 def validate_plan(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph | None = None) -> list[str]:

@@ -85,6 +85,12 @@ class ToolGraph:
         explicit = any(self.graph.nodes[n]["kind"] == TOOL for n in self.graph.successors(name))
         return frozenset(self.registry.get(name).output_types), name if explicit else None
 
+    def compatible(self, source: str, target: str) -> bool:
+        """Whether a dependency source -> target is type-sound: :meth:`can_feed`, except that a
+        tool declaring no output types (or a target declaring no input types) links freely."""
+        a, b = self.registry.get(source), self.registry.get(target)
+        return not (a.output_types and b.input_types) or self.can_feed(source, target)
+
     def can_feed(self, source: str, target: str) -> bool:
         """Whether ``source``'s output may flow into ``target`` (explicit link or shared type)."""
         self._check(source)

@@ -50,3 +50,9 @@ def test_tool_subgraph_materialises_pairs():
     sub = ToolGraph(ToolRegistry(_tools())).tool_graph(["classify", "speak"])
     assert list(sub.edges) == [("classify", "speak")]
     assert sub.edges["classify", "speak"]["types"] == ["text"]
+
+
+def test_compatible_is_can_feed_except_that_untyped_tools_link_freely():
+    g = ToolGraph(ToolRegistry([*_tools(), Tool(name="note")]))
+    assert g.compatible("draw", "classify") and not g.compatible("speak", "classify")
+    assert g.compatible("note", "classify") and g.compatible("speak", "note")

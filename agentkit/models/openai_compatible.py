@@ -88,10 +88,10 @@ class OpenAICompatibleModel:
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries, http_client=http_client
         )
 
-    def _response_format(self, schema: dict[str, Any]) -> dict[str, Any] | None:
+    def _response_format(self, schema: dict[str, Any], *, strict: bool = True) -> dict[str, Any] | None:
         if self.structured == "json_schema":
             spec: dict[str, Any] = {"name": "result", "schema": schema}
-            if not self.strict_refused and strict_compatible(schema):
+            if strict and not self.strict_refused and strict_compatible(schema):
                 spec["strict"] = True
             return {"type": "json_schema", "json_schema": spec}
         if self.structured == "json_object":  # llama.cpp's server converts the schema with llama.cpp's converter
@@ -141,7 +141,7 @@ class OpenAICompatibleModel:
                     raise
                 # Maybe a server without strict mode: ask once more without it. Only if that
                 # works is strict mode off for good (a 400 for another reason fails again).
-                kwargs["response_format"] = {"type": "json_schema", "json_schema": {"name": "result", "schema": fmt["json_schema"]["schema"]}}
+                kwargs["response_format"] = self._response_format(fmt["json_schema"]["schema"], strict=False)
                 text, finish_reason, usage = await self._request(kwargs, on_token)
                 self.strict_refused = True  # validated and repaired on our side from now on
         except openai.APITimeoutError:

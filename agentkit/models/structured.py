@@ -79,11 +79,12 @@ async def generate_object(
     rounds = 2 if repair else 1
     completion: Completion | None = None
     problems: list[str] = []
-    streaming = {"on_token": on_token} if on_token is not None else {}  # backends without streaming still work
+    # Only what was asked for: backends without streaming still work, fakes without penalties too.
+    options: dict[str, Any] = {"on_token": on_token} if on_token is not None else {}
     if frequency_penalty:
-        streaming["frequency_penalty"] = frequency_penalty
+        options["frequency_penalty"] = frequency_penalty
     for _ in range(rounds):
-        completion = await model.complete(history, max_tokens=max_tokens, temperature=temperature, json_schema=schema, **streaming)
+        completion = await model.complete(history, max_tokens=max_tokens, temperature=temperature, json_schema=schema, **options)
         usage = usage + completion.usage
         parsed, problems = check(completion.text, schema, target)
         if not problems:
