@@ -520,6 +520,7 @@ class PathSearch:
         self.kinds = dict(kinds or {})
         self.source_key = source_key
         self.finished: dict[str, str] = {}
+        self.abandoned: set[str] = set()
         self._path: ToolPath | None = None
         # The priors never change, so their largest cost (the normalisation scale) is computed once.
         self._max_prior_cost = max((c.cost for st in problem.subtasks for c in st.candidates), default=0.0)
@@ -529,10 +530,32 @@ class PathSearch:
         return self._path if self._path is not None else self.replan()
 
     def replan(self) -> ToolPath:
-        """A* over the unfinished subtasks with the finished ones fixed."""
-        self._path = astar(self.problem, alpha=self.alpha, compatible=self.compatible,
-                           fixed=self.finished, stats=self.stats, source_key=self.source_key)
+        """A* over the unfinished subtasks with the finished ones fixed (abandoned ones left out)."""
+        problem = self.problem
+        if self.abandoned:
+            kept = [s for s in self.problem.subtasks if s.id not in self.abandoned]
+            problem = SearchProblem(subtasks=[
+                s.model_copy(update={"depends_on": [d for d in s.depends_on if d not in self.abandoned]}) for s in kept
+            ])
+        fixed = {k: v for k, v in self.finished.items() if k not in self.abandoned}
+        self._path = astar(problem, alpha=self.alpha, compatible=self.compatible,
+                           fixed=fixed, stats=self.stats, source_key=self.source_key)
         return self._path
+
+    def abandon(self, subtask: str) -> None:
+        """Give up on ``subtask`` (it ran out of candidates): it and every subtask that depends on it
+        leave the search, so the independent subtasks keep being planned and served."""
+        children: dict[str, list[str]] = {}
+        for s in self.problem.subtasks:
+            for d in s.depends_on:
+                children.setdefault(d, []).append(s.id)
+        stack = [subtask]
+        while stack:
+            sid = stack.pop()
+            if sid not in self.abandoned:
+                self.abandoned.add(sid)
+                stack.extend(children.get(sid, []))
+        self._path = None
 
     def _prior(self, subtask: str, tool: str) -> Candidate:
         return self.problem.get(subtask).candidate(tool)
