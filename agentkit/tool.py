@@ -9,9 +9,11 @@ parameter and the problem, never an exception from deep inside the tool.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import json
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any, overload
 
@@ -134,13 +136,48 @@ class Tool(BaseModel):
         args = self.validate_arguments(arguments)
         if inspect.iscoroutinefunction(self.func):
             return await self.func(**args)
-        return await asyncio.to_thread(self.func, **args)
+        return await run_in_daemon_thread(self.func, args)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the underlying function directly, as if undecorated."""
         if self.func is None:
             raise ToolDefinitionError(f"tool {self.name!r} has no implementation (documentation only)")
         return self.func(*args, **kwargs)
+
+
+async def run_in_daemon_thread(func: Callable[..., Any], args: dict[str, Any]) -> Any:
+    """Run a synchronous tool in a daemon thread of its own.
+
+    A timed-out call cannot be stopped, but it must not hold the process either:
+    ``asyncio.to_thread`` uses the loop's executor, which ``asyncio.run`` joins at exit, so
+    one hung tool kept ``run_sync`` (and the CLI) from returning. The result comes back
+    through a future; a late result of an abandoned call is dropped.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def deliver(setter: Callable[[Any], None], value: Any) -> None:
+        if not future.done():
+            setter(value)
+
+    def work() -> None:
+        try:
+            value = context.run(func, **args)
+        except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task as is
+            _post(loop, deliver, future.set_exception, exc)
+            return
+        _post(loop, deliver, future.set_result, value)
+
+    threading.Thread(target=work, name=f"agentkit-tool-{getattr(func, '__name__', 'call')}", daemon=True).start()
+    return await future
+
+
+def _post(loop: asyncio.AbstractEventLoop, *call: Any) -> None:
+    try:
+        loop.call_soon_threadsafe(*call)
+    except RuntimeError:  # the loop is gone: nobody waits for this result any more
+        pass
 
 
 @functools.lru_cache(maxsize=65536)
