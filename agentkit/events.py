@@ -48,6 +48,8 @@ class NodeFailed(BaseModel):
     tool: str
     error: str
     next_tool: str | None = None
+    error_type: str | None = None  # the error's class name, e.g. ToolExecutionError (tracing's error.type)
+    latency_s: float | None = None  # the attempt's time so far (tracing starts its span that long before the event)
 
 
 class ApprovalRequested(BaseModel):
