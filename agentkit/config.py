@@ -14,14 +14,18 @@
 Every key is optional. The file is found by :func:`find_config`: an explicit path
 (``--config FILE``), else ``$AGENTKIT_CONFIG``, else ``./agentkit.toml`` if it exists.
 It is validated as a whole when loaded (model specs with :func:`parse_model_spec`);
-anything wrong is a :class:`ConfigError` naming the file and the key. Command-line
-flags override the file key by key (:func:`merge_options`).
+anything wrong is a :class:`ConfigError` naming the file and the key. Each key can also
+come from the environment (``AGENTKIT_MODEL``, ``AGENTKIT_TOOLS``, ...: :data:`ENV_KEYS`,
+read by :func:`env_config`). Precedence: command-line flags, then the environment, then
+the file, then :data:`DEFAULTS` (:func:`with_env`, :func:`merge_options`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -67,6 +71,63 @@ class AgentkitConfig(BaseModel):
         if spec is not None:
             parse_model_spec(spec)  # ModelSpecError (a ValueError) lists the accepted forms
         return spec
+
+
+#: The environment variable of each key (AGENTKIT_TOOLS: sources separated by spaces, or a JSON list).
+ENV_KEYS: dict[str, str] = {key: f"AGENTKIT_{key.upper()}" for key in DEFAULTS}
+
+
+def _env_tools(raw: str) -> Any:
+    """Tool sources from $AGENTKIT_TOOLS: a JSON list, or names separated by spaces (commas between plain names)."""
+    if raw.startswith("["):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"environment variable AGENTKIT_TOOLS: not a JSON list: {exc}") from None
+    sources = []
+    for part in raw.split():
+        sources += part.split(",") if ":" not in part else [part]  # PACK:key=a,key=b keeps its commas
+    return [s for s in sources if s]
+
+
+def env_config(environ: Mapping[str, str] | None = None) -> AgentkitConfig | None:
+    """The keys set in the environment (:data:`ENV_KEYS`), validated like a file's; None when none is set."""
+    environ = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    for key, var in ENV_KEYS.items():
+        raw = environ.get(var, "").strip()
+        if not raw:
+            continue
+        if key == "alpha":
+            try:
+                data[key] = float(raw)
+            except ValueError:
+                raise ConfigError(f"environment variable {var}: not a number: {raw!r}") from None
+        else:
+            data[key] = _env_tools(raw) if key == "tools" else raw
+    if not data:
+        return None
+    try:
+        return AgentkitConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_problem(e).replace(f"key {_key(tuple(e['loc']))!r}", f"environment variable {ENV_KEYS[str(e['loc'][0])]}") for e in exc.errors())
+        raise ConfigError(problems) from None
+
+
+def with_env(config: AgentkitConfig | None, environ: Mapping[str, str] | None = None) -> AgentkitConfig | None:
+    """``config`` (from a file, or None) with the environment's keys on top.
+
+    As with ``--model``, ``AGENTKIT_MODEL`` means one model for every role: it sets aside the
+    file's ``planner``/``caller``/``summarizer`` (``AGENTKIT_PLANNER`` etc. still win).
+    """
+    env = env_config(environ)
+    if env is None:
+        return config
+    values = config.model_dump() if config is not None else {}
+    if env.model is not None:
+        values.update(dict.fromkeys(ROLES))
+    values.update({k: v for k, v in env.model_dump().items() if v is not None})
+    return AgentkitConfig.model_validate(values)
 
 
 def find_config(explicit: str | Path | None = None) -> Path | None:
@@ -165,4 +226,7 @@ def merge_options(config: AgentkitConfig | None, **flags: Any) -> dict[str, Any]
     return merged
 
 
-__all__ = ["DEFAULTS", "DEFAULT_FILE", "ENV_VAR", "AgentkitConfig", "find_config", "load_config", "merge_options", "parse_config"]
+__all__ = [
+    "DEFAULTS", "DEFAULT_FILE", "ENV_KEYS", "ENV_VAR", "AgentkitConfig", "env_config", "find_config", "load_config",
+    "merge_options", "parse_config", "with_env",
+]  # fmt: skip
