@@ -11,7 +11,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import jsonschema
 import networkx as nx
 
 from .models.patterns import RAW_PATTERN
@@ -292,10 +291,9 @@ def validate_plan(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph | Non
                     type_checked.add((ref, i))
                     problems += _type_problems(plan, registry, graph, ref, i)
             if name in props and not is_reference(value) and not refs:
-                try:
-                    jsonschema.validate(coerce_value(value, props[name]), props[name])
-                except jsonschema.ValidationError as exc:
-                    problems.append(f"node {i} ({tool.name}): argument {name!r}: {exc.message}")
+                # Against the whole schema (its $defs), with the tool's validator that never fetches a $ref.
+                for problem in tool.argument_problems(name, coerce_value(value, props[name])):
+                    problems.append(f"node {i} ({tool.name}): argument {name!r}: {problem}")
     for link in plan.task_links:
         if not (0 <= link.source < n and 0 <= link.target < n):
             problems.append(f"link {link.source} -> {link.target} points outside the plan")
