@@ -28,6 +28,7 @@ def _bounded(schema: dict[str, Any], max_chars: int) -> dict[str, Any]:
         "properties": props,
         "required": [r for r in schema.get("required", []) if r in props],
         "additionalProperties": False,
+        **{k: schema[k] for k in ("$defs", "definitions") if k in schema},  # what local $refs point to
     }
 
 
@@ -64,6 +65,7 @@ class Caller:
                 "type": "object",
                 "properties": {k: props[k] for k in fill if k in props},
                 "required": [r for r in tool.required if r in fill],
+                **{k: parameters[k] for k in ("$defs", "definitions") if k in parameters},
             }
         prompt = render(
             "caller",
