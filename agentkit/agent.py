@@ -52,7 +52,7 @@ def _cached_retriever(kind: str, tools: list[Tool]) -> Retriever:
     Dense embedding is the slow part of building an index (about 50 documents/s on 2
     cores), so a pool is embedded once and later agents over the same tools load it.
     """
-    from .models.llamacpp import cache_dir
+    from .paths import cache_dir
     from .retrieval.base import tools_hash
 
     if kind not in ("bm25", "dense", "hybrid"):

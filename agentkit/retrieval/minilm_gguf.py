@@ -173,7 +173,7 @@ def cached_path(folder: Path, ftype: FType = "f16", cache: Path | None = None) -
     """Where the GGUF for ``folder`` lives: the name carries a digest of the weights, vocab,
     config, dtype and converter version, so a changed package or converter writes a new
     file instead of reusing a stale one."""
-    from ..models.llamacpp import cache_dir
+    from ..paths import models_dir
 
     digest = hashlib.sha256(
         "|".join(
@@ -181,7 +181,7 @@ def cached_path(folder: Path, ftype: FType = "f16", cache: Path | None = None) -
              (folder / "config.json").read_text()]
         ).encode()
     ).hexdigest()[:16]
-    return (cache if cache is not None else cache_dir() / "models") / f"all-MiniLM-L6-v2-{ftype}-{digest}.gguf"
+    return (cache if cache is not None else models_dir()) / f"all-MiniLM-L6-v2-{ftype}-{digest}.gguf"
 
 
 def gguf_path(folder: Path | None = None, ftype: FType = "f16", cache: Path | None = None) -> Path:
@@ -244,8 +244,8 @@ class GGUFMiniLMEmbedder:
             _exit_hook = True
             atexit.register(_close_all)
         self._llama_cpp = llama_cpp
-        self._llm: Any = llama_cpp.Llama(
-            model_path=str(self.path),
+        self._llm: Any = agentkit_llamacpp.load_llama(  # weight repacking decided for this CPU (no AMX path)
+            self.path,
             embedding=True,
             pooling_type=llama_cpp.LLAMA_POOLING_TYPE_NONE,  # per-token states: pooled here (spans need them)
             n_ctx=batch_tokens,
