@@ -120,3 +120,49 @@ def test_this_linux_machine_is_read_from_proc_cpuinfo():
     info = read_cpu()
     assert info.source == "cpuinfo" and info.flags
     assert decide_repack(info).enabled is not bool(info.amx)
+
+
+# -- applying the decision to llama.cpp ------------------------------------------------------------
+
+
+def test_extra_bufts_switch_is_scoped_to_one_load():
+    import llama_cpp.llama_cpp as native
+
+    from agentkit.models.llamacpp import _extra_bufts
+
+    with _extra_bufts(False):
+        assert native.llama_model_default_params().use_extra_bufts is False
+    assert native.llama_model_default_params().use_extra_bufts is True  # llama.cpp's own default is back
+    with pytest.raises(RuntimeError), _extra_bufts(False):
+        raise RuntimeError("a failed load")
+    assert native.llama_model_default_params().use_extra_bufts is True
+
+
+def test_bad_repack_value_fails_before_loading():
+    from agentkit.models import load_model
+
+    with pytest.raises(ConfigError, match="on, off or auto"):
+        load_model("llamacpp:/nonexistent/model.gguf", repack="sometimes")
+
+
+@pytest.mark.slow
+def test_default_model_generates_with_this_cpus_decision(gemma):
+    decision = repack_decision(cpu=read_cpu())
+    assert gemma.repack.enabled is decision.enabled
+    assert gemma.llm.model_params.use_extra_bufts is decision.enabled  # what llama.cpp was given
+    with gemma._loaded.lock:
+        out = gemma.llm.create_completion("Count: one, two, three,", max_tokens=6, temperature=0.0)
+    assert out["usage"]["completion_tokens"] > 0 and out["choices"][0]["text"].strip()
+
+
+@pytest.mark.slow
+def test_repacking_forced_off_still_generates():
+    from agentkit.models.llamacpp import default_gguf_path, load_llama
+
+    llm = load_llama(default_gguf_path(), repack="off", n_ctx=256, n_threads=2, verbose=False)
+    try:
+        assert llm.model_params.use_extra_bufts is False
+        out = llm.create_completion("The capital of France is", max_tokens=4, temperature=0.0)
+        assert out["usage"]["completion_tokens"] > 0
+    finally:
+        llm.close()
