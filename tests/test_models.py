@@ -5,7 +5,7 @@ import json
 import pytest
 
 from agentkit import ModelSpecError, StructuredOutputError
-from agentkit.models import ScriptedModel, generate_object, load_model, merge_system_messages, parse_model_spec
+from agentkit.models import GenerationSettings, ScriptedModel, generate_object, load_model, merge_system_messages, parse_model_spec
 from agentkit.models.base import Completion, Message
 
 SCHEMA = {
@@ -112,15 +112,44 @@ async def test_structured_calls_stream_every_attempt():
     assert "".join(pieces) == '{"n": "x"}{"n": 1}'
 
 
-async def test_backends_without_streaming_still_work_when_not_asked_to_stream():
-    class OldBackend:
-        name, enforces_json_schema = "old", False
+async def test_backends_that_do_not_stream_give_the_whole_text_as_one_piece():
+    class PlainBackend:  # declares no capabilities, takes no on_token
+        name = "plain"
 
-        async def complete(self, messages, *, max_tokens=512, temperature=0.0, json_schema=None, stop=None):
+        async def complete(self, messages, *, settings=GenerationSettings(), json_schema=None):
             return Completion(text='{"n": 1}')
 
-    result = await generate_object(OldBackend(), "q", {"type": "object"})
-    assert result.parsed == {"n": 1}
+    pieces: list[str] = []
+    result = await generate_object(PlainBackend(), "q", {"type": "object"}, on_token=pieces.append)
+    assert result.parsed == {"n": 1} and pieces == ['{"n": 1}']
+
+
+async def test_generation_settings_reach_the_backend_in_one_value():
+    model = ScriptedModel([{"city": "Oslo"}])
+    await generate_object(model, "where?", SCHEMA, settings=GenerationSettings(top_p=0.5, seed=7), max_tokens=40)
+    assert model.calls[0]["settings"] == GenerationSettings(top_p=0.5, seed=7, max_tokens=40)
+
+
+def test_bad_generation_settings_are_rejected():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        GenerationSettings(temperature=-1)
+    with pytest.raises(ValidationError):
+        GenerationSettings(max_token=10)  # a misspelt setting is an error, not ignored
+
+
+def test_settings_become_openai_options_leaving_api_defaults_out():
+    settings = GenerationSettings(max_tokens=9, frequency_penalty=0.3, stop=("\n",))
+    assert settings.api_options(only_changed=True) == {"max_tokens": 9, "temperature": 0.0, "frequency_penalty": 0.3, "stop": ["\n"]}
+    assert settings.api_options()["top_p"] == 1.0 and "seed" not in settings.api_options()
+
+
+def test_capabilities_default_to_false_for_what_a_backend_leaves_out():
+    from agentkit.models import capabilities
+
+    assert capabilities(ScriptedModel([])).streaming and not capabilities(ScriptedModel([])).enforces_json_schema
+    assert not any(capabilities(object()).model_dump().values())
 
 
 def _recording_server(refuse_strict: bool = False):

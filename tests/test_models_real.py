@@ -2,7 +2,7 @@
 
 import pytest
 
-from agentkit.models import generate_object, load_model
+from agentkit.models import GenerationSettings, generate_object, load_model
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ async def test_llamacpp_default_model_returns_schema_valid_objects(gemma):
 
 
 async def test_llamacpp_free_text(gemma):
-    result = await gemma.complete(PROMPT[1:], max_tokens=8)
+    result = await gemma.complete(PROMPT[1:], settings=GenerationSettings(max_tokens=8))
     assert result.text and result.usage.completion_tokens <= 8
 
 
@@ -79,15 +79,15 @@ async def test_llamacpp_streams_the_same_text_and_usage(gemma):
 
 async def test_llamacpp_sampling_parameters_change_the_output(gemma):
     prompt = [{"role": "user", "content": "Write a short list of animals."}]
-    greedy = await gemma.complete(prompt, max_tokens=40)
-    penalised = await gemma.complete(prompt, max_tokens=40, presence_penalty=2.0, frequency_penalty=2.0)
+    greedy = await gemma.complete(prompt, settings=GenerationSettings(max_tokens=40))
+    penalised = await gemma.complete(prompt, settings=GenerationSettings(max_tokens=40, presence_penalty=2.0, frequency_penalty=2.0))
     assert greedy.text != penalised.text
 
 
 async def test_openai_backend_streams_from_a_real_local_server(llama_server_url):
     model = load_model(f"openai:gemma@{llama_server_url}")
     pieces: list[str] = []
-    result = await model.complete(PROMPT[1:], max_tokens=12, on_token=pieces.append)
+    result = await model.complete(PROMPT[1:], settings=GenerationSettings(max_tokens=12), on_token=pieces.append)
     assert len(pieces) > 1 and "".join(pieces) == result.text
     # llama-cpp-python's server sends no usage when streaming: counts are estimated and say so.
     assert result.usage.estimated and result.usage.prompt_tokens > 0 and result.usage.completion_tokens == len(pieces)

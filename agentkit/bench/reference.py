@@ -26,7 +26,7 @@ from typing import Any
 
 from agentkit.bench.taskbench_data import Dependency, gold_file, load_gold, load_user_requests
 from agentkit.errors import ConfigError, ModelError
-from agentkit.models import ChatModel, Message, Usage
+from agentkit.models import ChatModel, GenerationSettings, Message, Usage
 
 # Upstream's fixed demo ids per domain style (``--use_demos N`` takes the first N).
 DEMO_IDS: dict[str, tuple[str, ...]] = {
@@ -182,7 +182,9 @@ class ReferenceSystem:
         self.demos = load_demos(self.data_dir, self.dependency, demos)
         self.reformat = reformat
         self.max_tokens = max_tokens
-        self.sampling = {"temperature": temperature, "top_p": top_p, "presence_penalty": presence_penalty}
+        self.settings = GenerationSettings(
+            max_tokens=max_tokens, temperature=temperature, top_p=top_p, presence_penalty=presence_penalty
+        )
 
     @property
     def excluded_ids(self) -> set[str]:
@@ -195,7 +197,7 @@ class ReferenceSystem:
     async def predict(self, request: str) -> tuple[dict[str, Any], Usage]:
         """The parsed ``result`` object (as the model wrote it) and the usage of the call(s)."""
         messages = [Message(role="user", content=self.prompt(request))]
-        completion = await self.model.complete(messages, max_tokens=self.max_tokens, **self.sampling)
+        completion = await self.model.complete(messages, settings=self.settings)
         usage = completion.usage
         try:
             return parse_output(completion.text), usage
@@ -203,7 +205,7 @@ class ReferenceSystem:
             if not self.reformat:
                 raise
         again = [Message(role="user", content=reformat_prompt(completion.text, self.dependency))]
-        second = await self.model.complete(again, max_tokens=self.max_tokens, **self.sampling)
+        second = await self.model.complete(again, settings=self.settings)
         return parse_output(second.text, marker="STRICT JSON FORMAT #:"), usage + second.usage
 
 

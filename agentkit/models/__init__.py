@@ -10,10 +10,21 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ModelSpecError
-from .base import ChatModel, Completion, Message, TokenCallback, Usage, as_messages, merge_system_messages
+from .base import (
+    Capabilities,
+    ChatModel,
+    Completion,
+    Message,
+    TokenCallback,
+    Usage,
+    as_messages,
+    capabilities,
+    merge_system_messages,
+)
 from .fake import FunctionModel, ScriptedModel
 from .spec import ACCEPTED_FORMS, ModelSpec, parse_model_spec
-from .structured import generate_object
+from .settings import DEFAULT_SETTINGS, GenerationSettings
+from .structured import complete, generate_object
 
 _FAKES: dict[str, Callable[[], ChatModel]] = {}
 
@@ -49,15 +60,20 @@ def load_model(spec: str | ModelSpec | ChatModel, **options: Any) -> ChatModel:
 
 __all__ = [
     "ACCEPTED_FORMS",
+    "DEFAULT_SETTINGS",
+    "Capabilities",
     "ChatModel",
     "Completion",
     "FunctionModel",
+    "GenerationSettings",
     "Message",
     "ModelSpec",
     "ScriptedModel",
     "TokenCallback",
     "Usage",
     "as_messages",
+    "capabilities",
+    "complete",
     "generate_object",
     "load_model",
     "merge_system_messages",

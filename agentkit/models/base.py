@@ -7,6 +7,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
+from .settings import DEFAULT_SETTINGS, GenerationSettings
+
 Role = Literal["system", "user", "assistant"]
 
 TokenCallback = Callable[[str], None]
@@ -56,31 +58,51 @@ class Completion(BaseModel):
 class ChatModel(Protocol):
     """A chat model backend.
 
-    ``complete`` is the one method to implement. When ``json_schema`` is given the
-    backend constrains decoding as far as it can (``enforces_json_schema`` says whether
-    the result is guaranteed to parse); callers always validate afterwards
-    (see :func:`agentkit.models.structured.generate_object`). Sampling parameters
-    follow the OpenAI API. With ``on_token`` the backend streams: it calls
-    ``on_token(piece)`` for every piece of text as it is generated, and still returns
-    the whole :class:`Completion` at the end.
+    ``complete`` is the one method to implement; every sampling option comes in one
+    :class:`GenerationSettings`. When ``json_schema`` is given the backend constrains
+    decoding as far as it can; callers always validate afterwards (see
+    :func:`agentkit.models.structured.generate_object`). With ``on_token`` the backend
+    streams: it calls ``on_token(piece)`` for every piece of text as it is generated, and
+    still returns the whole :class:`Completion` at the end.
+
+    Backends declare what they can do as class (or instance) attributes, as simonw/llm and
+    pydantic-ai do; :func:`capabilities` reads them, with ``False`` for any left out:
+
+    - ``supports_streaming``: takes ``on_token`` (without it, callers get the text as one piece);
+    - ``supports_json_schema``: constrains decoding by ``json_schema``;
+    - ``enforces_json_schema``: the output is guaranteed to parse under ``json_schema``;
+    - ``supports_seed``: ``settings.seed`` makes sampling reproducible.
     """
 
     name: str
-    enforces_json_schema: bool
 
     async def complete(
         self,
         messages: Sequence[Message | dict[str, str]],
         *,
-        max_tokens: int = 512,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        presence_penalty: float = 0.0,
-        frequency_penalty: float = 0.0,
+        settings: GenerationSettings = DEFAULT_SETTINGS,
         json_schema: dict[str, Any] | None = None,
-        stop: list[str] | None = None,
         on_token: TokenCallback | None = None,
     ) -> Completion: ...
+
+
+class Capabilities(BaseModel):
+    """What a backend declares it can do (see :class:`ChatModel`)."""
+
+    streaming: bool = False
+    json_schema: bool = False
+    enforces_json_schema: bool = False
+    seed: bool = False
+
+
+def capabilities(model: object) -> Capabilities:
+    """The capabilities ``model`` declares; an attribute it leaves out counts as ``False``."""
+    return Capabilities(
+        streaming=bool(getattr(model, "supports_streaming", False)),
+        json_schema=bool(getattr(model, "supports_json_schema", False)),
+        enforces_json_schema=bool(getattr(model, "enforces_json_schema", False)),
+        seed=bool(getattr(model, "supports_seed", False)),
+    )
 
 
 def as_messages(messages: Sequence[Message | dict[str, str]] | str) -> list[Message]:
@@ -101,4 +123,15 @@ def merge_system_messages(messages: Sequence[Message]) -> list[Message]:
     return [Message(role="user", content=system), *rest]
 
 
-__all__ = ["ChatModel", "Completion", "Message", "TokenCallback", "Usage", "as_messages", "merge_system_messages"]
+__all__ = [
+    "Capabilities",
+    "ChatModel",
+    "Completion",
+    "GenerationSettings",
+    "Message",
+    "TokenCallback",
+    "Usage",
+    "as_messages",
+    "capabilities",
+    "merge_system_messages",
+]

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import ModelError
 from .base import Completion, Message, TokenCallback, Usage, as_messages
+from .settings import DEFAULT_SETTINGS, GenerationSettings
 
 Reply = str | dict[str, Any] | list[Any]
 
@@ -27,6 +28,8 @@ def _stream_words(text: str, on_token: TokenCallback | None) -> None:
 class ScriptedModel:
     """Returns the given replies in order (dicts/lists are sent as JSON); errors when they run out."""
 
+    supports_streaming = True  # word by word
+    supports_json_schema = False
     enforces_json_schema = False
 
     def __init__(self, replies: Sequence[Reply], *, name: str = "fake:scripted"):
@@ -38,16 +41,11 @@ class ScriptedModel:
         self,
         messages: Sequence[Message | dict[str, str]],
         *,
-        max_tokens: int = 512,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        presence_penalty: float = 0.0,
-        frequency_penalty: float = 0.0,
+        settings: GenerationSettings = DEFAULT_SETTINGS,
         json_schema: dict[str, Any] | None = None,
-        stop: list[str] | None = None,
         on_token: TokenCallback | None = None,
     ) -> Completion:
-        self.calls.append({"messages": list(messages), "json_schema": json_schema, "temperature": temperature, "top_p": top_p, "presence_penalty": presence_penalty})
+        self.calls.append({"messages": list(messages), "json_schema": json_schema, "settings": settings})
         if not self._replies:
             raise ModelError(f"{self.name}: no scripted reply left (call {len(self.calls)})")
         text = _text(self._replies.pop(0))
@@ -64,6 +62,8 @@ class ScriptedModel:
 class FunctionModel:
     """Replies with ``fn(messages, json_schema)``: for fakes that depend on the prompt."""
 
+    supports_streaming = True  # word by word
+    supports_json_schema = False
     enforces_json_schema = False
 
     def __init__(self, fn: Callable[[list[Message], dict[str, Any] | None], Reply], *, name: str = "fake:function"):
@@ -74,13 +74,8 @@ class FunctionModel:
         self,
         messages: Sequence[Message | dict[str, str]],
         *,
-        max_tokens: int = 512,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        presence_penalty: float = 0.0,
-        frequency_penalty: float = 0.0,
+        settings: GenerationSettings = DEFAULT_SETTINGS,
         json_schema: dict[str, Any] | None = None,
-        stop: list[str] | None = None,
         on_token: TokenCallback | None = None,
     ) -> Completion:
         text = _text(self._fn(list(messages), json_schema))

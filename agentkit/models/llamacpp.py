@@ -31,6 +31,7 @@ from llama_cpp import LogitsProcessorList
 from ..errors import ConfigError, ModelError
 from ..paths import CACHE_ENV, cache_dir, models_dir
 from .base import Completion, Message, TokenCallback, Usage, as_messages, merge_system_messages
+from .settings import DEFAULT_SETTINGS, GenerationSettings
 from .cpu import RepackDecision, repack_decision
 from .grammar import TopKGrammarProcessor, schema_to_gbnf
 
@@ -178,7 +179,10 @@ class LlamaCppModel:
     with AMX (:mod:`agentkit.models.cpu`), and :attr:`repack` says what was decided and why.
     """
 
+    supports_streaming = True
+    supports_json_schema = True  # a grammar from the schema (GBNF)
     enforces_json_schema = True
+    supports_seed = True
 
     def __init__(
         self,
@@ -279,13 +283,8 @@ class LlamaCppModel:
         self,
         messages: Sequence[Message | dict[str, str]],
         *,
-        max_tokens: int = 512,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        presence_penalty: float = 0.0,
-        frequency_penalty: float = 0.0,
+        settings: GenerationSettings = DEFAULT_SETTINGS,
         json_schema: dict[str, Any] | None = None,
-        stop: list[str] | None = None,
         on_token: TokenCallback | None = None,
     ) -> Completion:
         msgs = as_messages(messages)
@@ -294,14 +293,7 @@ class LlamaCppModel:
         started = time.perf_counter()
         if json_schema is not None:
             schema_to_gbnf(json_schema)  # fail loudly before queueing behind the lock
-        sampling = {
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-            "top_p": top_p,
-            "presence_penalty": presence_penalty,
-            "frequency_penalty": frequency_penalty,
-            "stop": stop or None,
-        }
+        sampling = settings.api_options()  # llama-cpp-python takes the OpenAI names
         on_piece = None
         if on_token is not None:
             loop = asyncio.get_running_loop()

@@ -12,6 +12,7 @@ import openai
 
 from ..errors import ConfigError, ModelError
 from .base import Completion, Message, TokenCallback, Usage, as_messages
+from .settings import DEFAULT_SETTINGS, GenerationSettings
 from .patterns import for_llama_grammar
 
 StructuredMode = Literal["auto", "json_schema", "json_object", "none"]
@@ -57,6 +58,9 @@ class OpenAICompatibleModel:
     is never logged or put in error messages.
     """
 
+    supports_streaming = True
+    supports_seed = True
+
     def __init__(
         self,
         model: str,
@@ -82,6 +86,7 @@ class OpenAICompatibleModel:
         if structured == "auto":
             structured = "json_object" if local else "json_schema"
         self.structured: StructuredMode = structured
+        self.supports_json_schema = structured != "none"
         self.enforces_json_schema = structured in ("json_schema", "json_object")
         self.strict_refused = False  # the server answered 400 to a strict schema once
         self._client = openai.AsyncOpenAI(
@@ -102,31 +107,16 @@ class OpenAICompatibleModel:
         self,
         messages: Sequence[Message | dict[str, str]],
         *,
-        max_tokens: int = 512,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        presence_penalty: float = 0.0,
-        frequency_penalty: float = 0.0,
+        settings: GenerationSettings = DEFAULT_SETTINGS,
         json_schema: dict[str, Any] | None = None,
-        stop: list[str] | None = None,
         on_token: TokenCallback | None = None,
     ) -> Completion:
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": [m.model_dump() for m in as_messages(messages)],
-            "max_tokens": max_tokens,
-            "temperature": temperature,
+            # Only what differs from the API's defaults: some models refuse sampling parameters.
+            **settings.api_options(only_changed=True),
         }
-        # Only what differs from the API's defaults: some models refuse sampling parameters.
-        for key, value, default in (
-            ("top_p", top_p, 1.0),
-            ("presence_penalty", presence_penalty, 0.0),
-            ("frequency_penalty", frequency_penalty, 0.0),
-        ):
-            if value != default:
-                kwargs[key] = value
-        if stop:
-            kwargs["stop"] = stop
         if json_schema is not None:
             fmt = self._response_format(json_schema)
             if fmt is not None:

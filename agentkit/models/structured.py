@@ -11,10 +11,31 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import StructuredOutputError
 from ..prompting import render
-from .base import ChatModel, Completion, Message, TokenCallback, Usage, as_messages
+from .base import ChatModel, Completion, Message, TokenCallback, Usage, as_messages, capabilities
+from .settings import DEFAULT_SETTINGS, GenerationSettings
 
 T = TypeVar("T", bound=BaseModel)
 
+
+async def complete(
+    model: ChatModel,
+    messages: Sequence[Message | dict[str, str]],
+    *,
+    settings: GenerationSettings = DEFAULT_SETTINGS,
+    json_schema: dict[str, Any] | None = None,
+    on_token: TokenCallback | None = None,
+) -> Completion:
+    """``model.complete``, streaming only to backends that declare ``supports_streaming``.
+
+    Others are called without ``on_token``, which then gets the whole text as one piece,
+    so a caller that streams works with every backend.
+    """
+    if on_token is None or capabilities(model).streaming:
+        return await model.complete(messages, settings=settings, json_schema=json_schema, on_token=on_token)
+    completion = await model.complete(messages, settings=settings, json_schema=json_schema)
+    if completion.text:
+        on_token(completion.text)
+    return completion
 
 
 def schema_of(target: dict[str, Any] | type[BaseModel]) -> dict[str, Any]:
@@ -60,31 +81,33 @@ async def generate_object(
     messages: Sequence[Message | dict[str, str]] | str,
     target: dict[str, Any] | type[BaseModel],
     *,
-    max_tokens: int = 512,
-    temperature: float = 0.0,
+    settings: GenerationSettings | None = None,
+    max_tokens: int | None = None,
+    temperature: float | None = None,
+    frequency_penalty: float | None = None,
     repair: bool = True,
     on_token: TokenCallback | None = None,
-    frequency_penalty: float = 0.0,
 ) -> Completion:
     """Ask ``model`` for an object matching ``target`` (a JSON Schema or a pydantic model).
 
     The result's ``parsed`` is the validated object (a pydantic instance for model
     targets). One repair round shows the model its validation errors; output still
     invalid after that raises :class:`StructuredOutputError` with every problem.
+    ``settings`` (default: greedy, 512 tokens) is how to sample; ``max_tokens``,
+    ``temperature`` and ``frequency_penalty`` are shorthands that override it.
     ``on_token`` streams the raw JSON text of every attempt as it is generated.
     """
     schema = schema_of(target)
     history = as_messages(messages)
+    settings = (settings or DEFAULT_SETTINGS).merged(
+        max_tokens=max_tokens, temperature=temperature, frequency_penalty=frequency_penalty
+    )
     usage = Usage()
     rounds = 2 if repair else 1
     completion: Completion | None = None
     problems: list[str] = []
-    # Only what was asked for: backends without streaming still work, fakes without penalties too.
-    options: dict[str, Any] = {"on_token": on_token} if on_token is not None else {}
-    if frequency_penalty:
-        options["frequency_penalty"] = frequency_penalty
     for _ in range(rounds):
-        completion = await model.complete(history, max_tokens=max_tokens, temperature=temperature, json_schema=schema, **options)
+        completion = await complete(model, history, settings=settings, json_schema=schema, on_token=on_token)
         usage = usage + completion.usage
         parsed, problems = check(completion.text, schema, target)
         if not problems:
@@ -103,4 +126,4 @@ async def generate_object(
     )
 
 
-__all__ = ["generate_object", "parse_json_object", "schema_of"]
+__all__ = ["complete", "generate_object", "parse_json_object", "schema_of"]
