@@ -1,11 +1,12 @@
-"""Shared pieces of the tool packs: the sandbox error, path confinement, pack categories."""
+"""Shared pieces of the tool packs: the sandbox error, pack-option checks, pack categories."""
 
 from __future__ import annotations
 
-import os
+import math
 from collections.abc import Iterable
-from pathlib import Path
+from typing import Any
 
+from agentkit.errors import ConfigError
 from agentkit.registry import ToolRegistry
 from agentkit.tool import Tool
 
@@ -18,40 +19,19 @@ class AccessDenied(PermissionError):
     """
 
 
-class Sandbox:
-    """A root directory that every path a tool touches must stay inside.
+def positive(pack: str, name: str, value: Any, *, whole: bool = True, at_most: float | None = None) -> Any:
+    """``value`` when it is a positive (whole, when ``whole``) finite number up to ``at_most``; ConfigError otherwise.
 
-    ``..`` components are refused outright (clear error, no clever normalisation);
-    everything else is resolved (following symlinks) and must land under the
-    resolved root, which catches absolute paths and symlink escapes alike.
-    ``root=None`` means the current directory at call time.
+    Pack options are limits (rows, bytes, seconds): zero, negative, NaN or infinite ones
+    would switch a limit off or make every call fail, so they are refused when the pack is built.
     """
-
-    def __init__(self, root: str | os.PathLike[str] | None = None):
-        self._root = None if root is None else Path(root)
-        if self._root is not None and not self._root.is_dir():
-            raise NotADirectoryError(f"sandbox root {str(self._root)!r} is not a directory")
-
-    @property
-    def root(self) -> Path:
-        return (self._root if self._root is not None else Path.cwd()).resolve(strict=True)
-
-    def resolve(self, path: str) -> Path:
-        """The real path of ``path`` (relative to the root, or absolute inside it); AccessDenied otherwise."""
-        if "\x00" in path:
-            raise AccessDenied("path contains a NUL byte")
-        candidate = Path(path)
-        if ".." in candidate.parts:
-            raise AccessDenied(f"path {path!r} uses '..'; paths must stay inside the sandbox root")
-        root = self.root
-        real = (candidate if candidate.is_absolute() else root / candidate).resolve(strict=False)
-        if not real.is_relative_to(root):
-            raise AccessDenied(f"path {path!r} resolves outside the sandbox root")
-        return real
-
-    def relative(self, real: Path) -> str:
-        """``real`` as a POSIX path relative to the root (``.`` for the root itself)."""
-        return real.relative_to(self.root).as_posix() or "."
+    kinds = (int,) if whole else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value) or value <= 0:
+        wanted = "a positive whole number" if whole else "a positive number"
+        raise ConfigError(f"tool pack {pack!r}: option {name!r} must be {wanted}, got {value!r}")
+    if at_most is not None and value > at_most:
+        raise ConfigError(f"tool pack {pack!r}: option {name!r} must be at most {at_most:g}, got {value!r}")
+    return value
 
 
 def registry(category: str, tools: Iterable[Tool]) -> ToolRegistry:
@@ -63,4 +43,4 @@ def registry(category: str, tools: Iterable[Tool]) -> ToolRegistry:
     return built
 
 
-__all__ = ["AccessDenied", "Sandbox", "registry"]
+__all__ = ["AccessDenied", "positive", "registry"]

@@ -1,56 +1,72 @@
 """Data tools: query a CSV file and a SQLite database, both inside a sandbox root.
 
 SQLite is read-only unless the pack is built with ``writable=True``, enforced three
-ways: the database is opened with ``mode=ro``, statements other than SELECT/WITH/
-VALUES/EXPLAIN/PRAGMA are refused up front with a clear message, and an authorizer
-denies every write, ATTACH and non-schema PRAGMA inside SQLite itself (so ``WITH ...
-DELETE`` cannot slip past the keyword check). Queries stop after a time limit.
+ways: a read-only database is a private in-memory copy of the file's bytes, statements
+other than SELECT/WITH/VALUES/EXPLAIN/PRAGMA are refused up front with a clear
+message, and an authorizer denies every write, ATTACH (and so VACUUM INTO),
+non-schema PRAGMA and ``load_extension`` inside SQLite itself (so ``WITH ... DELETE``
+cannot slip past the keyword check). The copy holds what the main database file holds:
+changes still waiting in a WAL file (a database another process has open) are not seen. Both tools bound their work before doing it:
+file size, line and field length, value size, result size and a time limit.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import os
-import re
 import sqlite3
 import time
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from agentkit.registry import ToolRegistry
 from agentkit.tool import Tool, tool
 
-from ._common import AccessDenied, Sandbox, registry
+from . import _sqlite
+from ._common import AccessDenied, positive, registry
 from ._csvquery import query_rows
+from ._sandbox import READ, Sandbox, check_regular
 
 MAX_ROWS = 1_000
 MAX_FILE_BYTES = 50_000_000
 QUERY_SECONDS = 5.0
-
-_READ_KEYWORDS = {"SELECT", "WITH", "VALUES", "EXPLAIN", "PRAGMA"}
-_SCHEMA_PRAGMAS = {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "foreign_key_list"}
-_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/)*", re.S)
-_READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
-
-
-def _first_keyword(sql: str) -> str:
-    rest = sql[_LEADING_COMMENTS.match(sql).end() :]  # type: ignore[union-attr]
-    return (rest.split(None, 1) or [""])[0].split("(")[0].upper()
+#: Longest CSV line read (a line is read at most this far before it is refused).
+MAX_LINE_CHARS = 1_000_000
+#: Most columns a CSV header may have.
+MAX_COLUMNS = 10_000
 
 
-def _authorizer(writable: bool):
-    def authorize(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
-        if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH):
-            return sqlite3.SQLITE_DENY  # would reach files outside the sandbox
-        if action == sqlite3.SQLITE_PRAGMA:
-            return sqlite3.SQLITE_OK if (arg1 or "").lower() in _SCHEMA_PRAGMAS else sqlite3.SQLITE_DENY
-        return sqlite3.SQLITE_OK if writable or action in _READ_ACTIONS else sqlite3.SQLITE_DENY
-
-    return authorize
+def _lines(fh: io.TextIOBase, shown: str) -> Iterator[str]:
+    """The lines of ``fh``, each read no further than MAX_LINE_CHARS (a 50 MB one-line file is not slurped)."""
+    while line := fh.readline(MAX_LINE_CHARS + 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise ValueError(f"{shown!r} has a line over {MAX_LINE_CHARS} characters")
+        yield line
 
 
-def _cell(value: Any) -> Any:
-    return f"<{len(value)} bytes>" if isinstance(value, bytes) else value
+def _csv_rows(fh: io.TextIOBase, shown: str) -> tuple[list[str], Iterator[list[str]]]:
+    """The header and a stream of the other rows; ValueError for over-long lines, fields or headers."""
+    reader = csv.reader(_lines(fh, shown))  # fields over csv.field_size_limit() (128 KiB) raise csv.Error
+
+    def rows() -> Iterator[list[str]]:
+        try:
+            yield from reader
+        except csv.Error as exc:
+            raise ValueError(f"cannot read {shown!r} as CSV: {exc}") from None
+
+    stream = rows()
+    header = next(stream, [])
+    if len(header) > MAX_COLUMNS:
+        raise ValueError(f"{shown!r} has {len(header)} columns, over the limit of {MAX_COLUMNS}")
+    return header, stream
+
+
+def _checked_options(max_rows: int, max_file_bytes: int, query_seconds: float) -> None:
+    positive("data", "max_rows", max_rows)
+    positive("data", "max_file_bytes", max_file_bytes)
+    positive("data", "query_seconds", query_seconds, whole=False, at_most=3600)
 
 
 def build(
@@ -62,15 +78,23 @@ def build(
     query_seconds: float = QUERY_SECONDS,
 ) -> list[Tool]:
     """The two data tools bound to one sandbox root."""
+    _checked_options(max_rows, max_file_bytes, query_seconds)
     box = Sandbox(root)
 
-    def existing(path: str) -> Path:
-        real = box.resolve(path)
-        if not real.is_file():
-            raise FileNotFoundError(f"no file {path!r} in the sandbox")
-        if real.stat().st_size > max_file_bytes:
+    @contextmanager
+    def opened(path: str) -> Iterator[int]:
+        """A descriptor of the regular file ``path`` within the size limit."""
+        with box.open(path, READ) as fd:
+            if check_regular(fd, path).st_size > max_file_bytes:
+                raise ValueError(f"file {path!r} is over the size limit of {max_file_bytes} bytes")
+            yield fd
+
+    def read_bytes(path: str) -> bytes:
+        with opened(path) as fd, os.fdopen(os.dup(fd), "rb") as fh:
+            data = fh.read(max_file_bytes + 1)
+        if len(data) > max_file_bytes:  # grew since the check
             raise ValueError(f"file {path!r} is over the size limit of {max_file_bytes} bytes")
-        return real
+        return data
 
     @tool(input_types=["path"], output_types=["table"], cost=0.05, quality=0.9, timeout=query_seconds + 5)
     def csv_query(
@@ -97,12 +121,12 @@ def build(
             descending: sort from largest to smallest
             limit: return at most this many rows
         """
-        with open(existing(path), newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            result = query_rows(reader, reader.fieldnames or [], columns=columns, where=where or [], aggregate=aggregate,
-                                aggregate_column=aggregate_column, group_by=group_by, order_by=order_by,
-                                descending=descending, limit=max(0, min(limit, max_rows)))  # fmt: skip
-        return result
+        deadline = time.monotonic() + query_seconds
+        with opened(path) as fd, open(os.dup(fd), encoding="utf-8-sig", errors="replace", newline="") as fh:
+            header, rows = _csv_rows(fh, path)
+            return query_rows(rows, header, columns=columns, where=where or [], aggregate=aggregate,
+                              aggregate_column=aggregate_column, group_by=group_by, order_by=order_by,
+                              descending=descending, limit=max(0, min(limit, max_rows)), deadline=deadline)  # fmt: skip
 
     @tool(input_types=["path", "text"], output_types=["table"], cost=0.1, quality=0.9, timeout=query_seconds + 5)
     def sqlite_query(database: str, sql: str, parameters: list[str | int | float | None] | None = None) -> dict[str, Any]:
@@ -116,36 +140,26 @@ def build(
             sql: one SQL statement, e.g. "SELECT name, price FROM products WHERE price < ?"
             parameters: values for the ? placeholders, in order
         """
-        if not writable and _first_keyword(sql) not in _READ_KEYWORDS:
+        if not writable and _sqlite.first_keyword(sql) not in _sqlite.READ_KEYWORDS:
             raise AccessDenied("only SELECT queries are allowed: this database is opened read-only")
-        real = box.resolve(database) if writable else existing(database)
-        uri = f"{real.as_uri()}?mode={'rwc' if writable else 'ro'}"
-        deadline = time.monotonic() + query_seconds
-        conn = sqlite3.connect(uri, uri=True, timeout=query_seconds)
+        conn = open_writable(database) if writable else _sqlite.in_memory_copy(read_bytes(database))
         try:
-            conn.set_authorizer(_authorizer(writable))
-            conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
-            try:
-                cursor = conn.execute(sql, parameters or [])
-                rows = cursor.fetchmany(max_rows + 1)
-                conn.commit()
-            except sqlite3.DatabaseError as exc:
-                message = str(exc)
-                if "not authorized" in message or "readonly" in message:
-                    raise AccessDenied(f"refused by the database sandbox: {message}") from None
-                if "interrupted" in message:
-                    raise TimeoutError(f"the query ran over {query_seconds:g}s") from None
-                raise ValueError(f"SQL error: {message}") from None
-            except sqlite3.Warning as exc:  # 3.11: "You can only execute one statement at a time."
-                raise ValueError(f"SQL error: {exc}") from None
-            columns = [d[0] for d in cursor.description or []]
-            result: dict[str, Any] = {"columns": columns, "rows": [[_cell(v) for v in r] for r in rows[:max_rows]],
-                                      "truncated": len(rows) > max_rows}  # fmt: skip
-            if not columns:
-                result["rows_affected"] = cursor.rowcount
-            return result
+            _sqlite.limit(conn, writable, query_seconds)
+            return _sqlite.execute(conn, sql, parameters or [], max_rows, query_seconds)
         finally:
             conn.close()
+
+    def open_writable(database: str) -> sqlite3.Connection:
+        """A connection to the database file itself (made when missing), opened by its checked, symlink-free path.
+
+        SQLite opens files only by path (it needs one for its journal), so unlike the
+        read-only case a symlink swapped in between the check and SQLite's open is not
+        excluded; give writable databases a root no one else can write to.
+        """
+        with box.open(database, os.O_RDWR | os.O_CREAT, follow=False, make_parents=False) as fd:
+            check_regular(fd, database)
+        real = box.real_path(database)
+        return sqlite3.connect(f"{real.as_uri()}?mode=rw", uri=True, timeout=query_seconds, check_same_thread=False)
 
     return [csv_query, sqlite_query]
 

@@ -1,8 +1,11 @@
 """File tools confined to one root directory: read, list, write (with approval), inspect.
 
-Every path goes through :class:`~agentkit.tools._common.Sandbox`, so ``..``, absolute
-paths outside the root and symlinks pointing out of it are refused with
-:class:`~agentkit.tools._common.AccessDenied` before anything is opened.
+Every path goes through :class:`~agentkit.tools._sandbox.Sandbox`, which opens it one
+component at a time from a descriptor of the root, never following a symlink out of it:
+``..``, absolute paths outside the root, symlinks pointing out of it and paths swapped
+for such symlinks while a tool runs are all refused with
+:class:`~agentkit.tools._common.AccessDenied`. Files with several hard links are
+refused too (another link may live outside the root).
 """
 
 from __future__ import annotations
@@ -11,13 +14,13 @@ import fnmatch
 import os
 import stat
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from agentkit.registry import ToolRegistry
 from agentkit.tool import Tool, tool
 
-from ._common import AccessDenied, Sandbox, registry
+from ._common import positive, registry
+from ._sandbox import INSPECT, READ, Sandbox, check_regular
 
 MAX_READ_BYTES = 1_000_000
 MAX_WRITE_BYTES = 1_000_000
@@ -32,6 +35,35 @@ def _kind(mode: int) -> str:
     return "file" if stat.S_ISREG(mode) else "other"
 
 
+def _read_all(fd: int, limit: int) -> bytes:
+    """Up to ``limit + 1`` bytes from ``fd`` (one more than allowed shows the file is too big)."""
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _entries(fd: int, base: str, pattern: str, limit: int) -> list[dict[str, Any]]:
+    """The entries of the open directory ``fd`` matching ``pattern``, looked at without following symlinks."""
+    entries = []
+    for name in sorted(os.listdir(fd)):
+        if not fnmatch.fnmatchcase(name, pattern):
+            continue
+        try:
+            info = os.stat(name, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:  # removed since the listing
+            continue
+        shown = name if base == "." else f"{base}/{name}"
+        entries.append({"name": name, "path": shown, "type": _kind(info.st_mode), "size": info.st_size})
+        if len(entries) >= limit:
+            break
+    return entries
+
+
 def build(
     root: str | os.PathLike[str] | None = None,
     *,
@@ -40,6 +72,8 @@ def build(
     max_entries: int = MAX_ENTRIES,
 ) -> list[Tool]:
     """The four file tools bound to one sandbox (``root=None``: the current directory at call time)."""
+    for option, value in (("max_read_bytes", max_read_bytes), ("max_write_bytes", max_write_bytes), ("max_entries", max_entries)):
+        positive("files", option, value)
     box = Sandbox(root)
 
     @tool(input_types=["path"], output_types=["text"], cost=0.05, quality=0.95, timeout=10)
@@ -53,15 +87,12 @@ def build(
             path: file path, relative to the sandbox root
             encoding: text encoding of the file
         """
-        real = box.resolve(path)
-        if not real.is_file():
-            raise FileNotFoundError(f"no file {path!r} in the sandbox")
-        size = real.stat().st_size
-        if size > max_read_bytes:
-            raise ValueError(f"file {path!r} is {size} bytes, over the read limit of {max_read_bytes}")
-        with open(real, "rb") as fh:
-            data = fh.read(max_read_bytes + 1)
-        if len(data) > max_read_bytes:  # grew since stat
+        with box.open(path, READ) as fd:
+            size = check_regular(fd, path).st_size
+            if size > max_read_bytes:
+                raise ValueError(f"file {path!r} is {size} bytes, over the read limit of {max_read_bytes}")
+            data = _read_all(fd, max_read_bytes)
+        if len(data) > max_read_bytes:  # grew since fstat
             raise ValueError(f"file {path!r} is over the read limit of {max_read_bytes} bytes")
         if b"\x00" in data[:8192]:
             raise ValueError(f"file {path!r} looks binary; only text files can be read")
@@ -77,19 +108,11 @@ def build(
             path: directory path, relative to the sandbox root
             pattern: glob pattern the entry names must match, e.g. "*.csv"
         """
-        real = box.resolve(path)
-        if not real.is_dir():
-            raise NotADirectoryError(f"no directory {path!r} in the sandbox")
-        entries = []
-        for child in sorted(real.iterdir(), key=lambda p: p.name):
-            if not fnmatch.fnmatchcase(child.name, pattern):
-                continue
-            info = child.lstat()
-            entries.append({"name": child.name, "path": (Path(box.relative(real)) / child.name).as_posix(),
-                            "type": _kind(info.st_mode), "size": info.st_size})  # fmt: skip
-            if len(entries) >= max_entries:
-                break
-        return entries
+        try:
+            with box.open(path, READ | getattr(os, "O_DIRECTORY", 0)) as fd:
+                return _entries(fd, box.display(path), pattern, max_entries)
+        except NotADirectoryError:
+            raise NotADirectoryError(f"no directory {path!r} in the sandbox") from None
 
     @tool(input_types=["path", "text"], output_types=["path"], cost=0.05, quality=0.95, needs_approval=True, timeout=10)
     def write_file(path: str, content: str, overwrite: bool = False) -> dict[str, Any]:
@@ -106,20 +129,19 @@ def build(
         data = content.encode("utf-8")
         if len(data) > max_write_bytes:
             raise ValueError(f"content is {len(data)} bytes, over the write limit of {max_write_bytes}")
-        real = box.resolve(path)
-        if real.is_dir():
-            raise IsADirectoryError(f"{path!r} is a directory")
-        real.parent.mkdir(parents=True, exist_ok=True)
-        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | (os.O_TRUNC if overwrite else os.O_EXCL)
+        if box.display(path) == ".":
+            raise IsADirectoryError(f"{path!r} is the sandbox root")
+        flags = os.O_WRONLY | os.O_CREAT | (0 if overwrite else os.O_EXCL)
         try:
-            fd = os.open(real, flags, 0o644)
+            with box.open(path, flags, follow=False, make_parents=True) as fd:
+                check_regular(fd, path)  # before truncating: a hard link must not be emptied
+                os.ftruncate(fd, 0)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
         except FileExistsError:
             raise FileExistsError(f"file {path!r} exists; pass overwrite=true to replace it") from None
-        except OSError as exc:  # ELOOP: the last component became a symlink
-            raise AccessDenied(f"cannot write {path!r}: {exc.strerror}") from None
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        return {"path": box.relative(real), "bytes": len(data)}
+        return {"path": box.display(path), "bytes": len(data)}
 
     @tool(input_types=["path"], output_types=["json"], cost=0.02, quality=0.95, timeout=10)
     def file_info(path: str) -> dict[str, Any]:
@@ -128,16 +150,18 @@ def build(
         Args:
             path: path, relative to the sandbox root
         """
-        real = box.resolve(path)
-        if not real.exists():
-            raise FileNotFoundError(f"nothing at {path!r} in the sandbox")
-        info = real.stat()
+        try:
+            with box.open(path, INSPECT) as fd:
+                info = os.fstat(fd)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"nothing at {path!r} in the sandbox") from None
+        shown = box.display(path)
         return {
-            "path": box.relative(real),
+            "path": shown,
             "type": _kind(info.st_mode),
             "size": info.st_size,
             "modified": datetime.fromtimestamp(info.st_mtime, UTC).isoformat(timespec="seconds"),
-            "suffix": real.suffix,
+            "suffix": os.path.splitext(shown)[1] if shown != "." else "",
         }
 
     return [read_file, list_dir, write_file, file_info]
@@ -154,7 +178,8 @@ def pack(
     max_entries: int = MAX_ENTRIES,
 ) -> ToolRegistry:
     """The file tools confined to ``root`` (default: the current directory)."""
-    return registry("files", build(root, max_read_bytes=max_read_bytes, max_write_bytes=max_write_bytes, max_entries=max_entries))
+    tools = build(root, max_read_bytes=max_read_bytes, max_write_bytes=max_write_bytes, max_entries=max_entries)
+    return registry("files", tools)
 
 
 __all__ = ["build", "file_info", "list_dir", "pack", "read_file", "write_file"]
