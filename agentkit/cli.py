@@ -339,6 +339,25 @@ def models(as_json: JsonOpt = False) -> None:
     out.print(table)
 
 
+@app.command()
+def doctor(
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
+    generate: Annotated[bool, typer.Option("--generate/--no-generate", help="Generate a few tokens with the default model in a child process.")] = True,
+    timeout: Annotated[float, typer.Option(min=1.0, help="Seconds the generation check may take.")] = 180.0,
+) -> None:
+    """Check this machine: CPU features, llama.cpp build, weight repacking (AGENTKIT_LLAMA_REPACK), default model,
+    caches, optional parts; then generate in a child process, so a crash is reported (exit code 1) with the way out."""
+    from .doctor import print_report, report_json, run_doctor
+
+    report = run_doctor(generate=generate, timeout=timeout)
+    if as_json:
+        print(report_json(report))
+    else:
+        print_report(report, out)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @tools_app.command("list")
 def tools_list(tools: ToolsOpt = None, config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """List tools with their types, priors and how they run (yes, simulated, or docs only)."""
