@@ -19,7 +19,7 @@ from rich.table import Table
 
 from . import events as ev
 from .errors import AgentkitError, RunCancelledError
-from .render import EventPrinter, plan_tree
+from .render import EventPrinter, plain, plan_tree, safe
 from .result import RunResult, RunStatus
 
 HELP = """\
@@ -91,12 +91,12 @@ class ChatSession:
             self.console.print("[yellow]turn cancelled[/]")
             return
         except AgentkitError as exc:
-            self.console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            self.console.print(f"[bold red]error:[/] {safe(exc)}", highlight=False)
             return
         if result is not None:
             self.results.append(result)
             if (result.answer or "").strip() != self._printer.streamed_answer.strip():  # not already streamed
-                self.console.print(f"[bold green]agent>[/] {result.answer or '(no answer)'}", highlight=False)
+                self.console.print(f"[bold green]agent>[/] {safe(result.answer or '(no answer)')}", highlight=False)
 
     async def _run(self, stream: Any) -> RunResult | None:
         printer = self._printer = EventPrinter(self.console, stream_answer=True, answer_prefix="[bold green]agent>[/] ")
@@ -132,14 +132,14 @@ class ChatSession:
         elif name == "/tools":
             table = Table("tool", "description")
             for t in self.agent.registry:
-                table.add_row(t.name, t.description.split("\n")[0][:80])
+                table.add_row(plain(t.name), plain(t.description.split("\n")[0][:80]))
             c.print(table)
         elif name == "/plan":
             last = next((r for r in reversed(self.results) if r.plan), None)
             c.print(plan_tree(last.plan) if last else "no plan yet")
         elif name == "/models":
             for role, model in self.agent.models.items():
-                c.print(f"{role}: {model.name}", highlight=False)
+                c.print(f"{role}: {safe(model.name)}", highlight=False)
         elif name == "/alpha":
             if arg:
                 try:
@@ -153,7 +153,7 @@ class ChatSession:
             c.print(f"alpha = {self.agent.alpha:g}")
         elif name == "/history":
             for i, r in enumerate(self.results, 1):
-                c.print(f"{i}. {r.request} -> {r.answer}", highlight=False)
+                c.print(f"{i}. {safe(r.request)} -> {safe(r.answer)}", highlight=False)
             if not self.results:
                 c.print("no turns yet")
         elif name == "/save":
@@ -161,7 +161,7 @@ class ChatSession:
         elif name == "/load":
             self._load(arg)
         else:
-            c.print(f"unknown command {name}; /help lists them", highlight=False)
+            c.print(f"unknown command {safe(name)}; /help lists them", highlight=False)
         return True
 
     def _save(self, arg: str) -> None:
@@ -175,7 +175,7 @@ class ChatSession:
         except OSError as exc:  # missing folder, no permission, a directory, a full disk: the session goes on
             c.print(f"[bold red]error:[/] cannot save to {escape(arg)}: {escape(exc.strerror or str(exc))}", highlight=False, soft_wrap=True)
             return
-        c.print(f"saved {len(self.results)} turn(s) to {arg}", highlight=False)
+        c.print(f"saved {len(self.results)} turn(s) to {safe(arg)}", highlight=False)
 
     def _load(self, arg: str) -> None:
         c = self.console
@@ -190,7 +190,7 @@ class ChatSession:
             return
         self.results.extend(loaded)
         self.agent.history.extend({"request": r.request, "answer": r.answer} for r in loaded)
-        c.print(f"loaded {len(loaded)} turn(s) from {arg}", highlight=False)
+        c.print(f"loaded {len(loaded)} turn(s) from {safe(arg)}", highlight=False)
 
 
 def default_history_file() -> Path:

@@ -186,7 +186,9 @@ def build_agent(tools: list[str] | None, **options: Any) -> Any:
 
 def _error(message: str) -> None:
     """One ``error: ...`` line on stderr, never wrapped (whatever the terminal width)."""
-    err.print(f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True)
+    from .sanitize import printable
+
+    err.print(f"[bold red]error:[/] {escape(printable(' '.join(message.split())))}", highlight=False, soft_wrap=True)
 
 
 def _fail(exc: BaseException) -> None:
@@ -375,11 +377,13 @@ def tools_list(tools: ToolsOpt = None, config: ConfigOpt = None, as_json: JsonOp
         ])  # fmt: skip
         return
     caption = f"{len(registry)} tool(s)" + (f", {len(links)} tool-graph link(s)" if links else "")
+    from .render import plain
+
     table = Table("name", "in -> out", "cost", "quality", "runs", "description", caption=caption)
-    for t in registry:
+    for t in registry:  # names, types and descriptions come from tool files: plain text, never markup
         types = f"{','.join(t.input_types)} -> {','.join(t.output_types)}" if t.input_types or t.output_types else ""
         runs = "no (docs only)" if t.func is None else "simulated" if t.simulated else "yes"
-        table.add_row(t.name, types, f"{t.prior.cost:g}", f"{t.prior.quality:g}", runs, t.description.split("\n")[0][:70])
+        table.add_row(plain(t.name), plain(types), f"{t.prior.cost:g}", f"{t.prior.quality:g}", runs, plain(t.description.split("\n")[0][:70]))
     out.print(table)
 
 
@@ -408,9 +412,11 @@ def tools_search(
             for i, h in enumerate(hits, 1)
         ])  # fmt: skip
         return
+    from .render import plain
+
     table = Table("rank", "tool", "score", "bm25 rank", "dense rank")
     for i, hit in enumerate(hits, 1):
-        table.add_row(str(i), hit.name, f"{hit.score:.4f}", str(hit.lexical_rank or "-"), str(hit.dense_rank or "-"))
+        table.add_row(str(i), plain(hit.name), f"{hit.score:.4f}", str(hit.lexical_rank or "-"), str(hit.dense_rank or "-"))
     out.print(table)
 
 

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import ConfigError, ModelSpecError
 from .models.spec import parse_model_spec
+from .sanitize import bound_text, printable
 
 ENV_VAR = "AGENTKIT_CONFIG"
 ROLES = ("planner", "caller", "summarizer")
@@ -82,8 +83,9 @@ def _env_tools(raw: str) -> Any:
     if raw.startswith("["):
         try:
             return json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"environment variable AGENTKIT_TOOLS: not a JSON list: {exc}") from None
+        except (ValueError, RecursionError) as exc:  # bad JSON, nesting too deep, an unprintable number
+            problem = "nested too deeply" if isinstance(exc, RecursionError) else bound_text(str(exc), 200)
+            raise ConfigError(f"environment variable AGENTKIT_TOOLS: not a JSON list: {problem}") from None
     sources = []
     for part in raw.split():
         sources += part.split(",") if ":" not in part else [part]  # PACK:key=a,key=b keeps its commas
@@ -155,7 +157,15 @@ def _problem(error: Any) -> str:
     if isinstance(cause, ModelSpecError):
         return f"key {key!r}: {cause}"
     value = error.get("input")
-    return f"key {key!r}: {error['msg']}, got {type(value).__name__} {value!r}"
+    return f"key {key!r}: {error['msg']}, got {type(value).__name__} {_shown(value)}"
+
+
+def _shown(value: Any) -> str:
+    """A bad value for an error line: its repr, escaped and bounded (a 10 MB value gives a short line)."""
+    try:
+        return printable(bound_text(repr(value), 200))
+    except (ValueError, RecursionError):  # an int too long to print, a structure too deep
+        return f"<{type(value).__name__}>"
 
 
 def parse_config(data: dict[str, Any], source: str | Path = "<config>") -> AgentkitConfig:
@@ -178,12 +188,16 @@ def load_config(path: str | Path) -> AgentkitConfig:
         raise ConfigError(f"{where} is a directory, not a TOML file") from None
     except OSError as exc:
         raise ConfigError(f"{where} cannot be read: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a NUL byte in the path
+        raise ConfigError(f"{where} cannot be read: {exc}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"{where} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{where}: invalid TOML: {bound_text(str(exc), 300)}") from None
+    except RecursionError:
+        raise ConfigError(f"{where}: invalid TOML: nested too deeply") from None
     config = parse_config(data, path)
     if config.tools:
         config = config.model_copy(update={"tools": [_relative_to(Path(path).parent, entry) for entry in config.tools]})
@@ -197,7 +211,10 @@ def _relative_to(folder: Path, entry: str) -> str:
     if entry.split(":", 1)[0] in PACKS or Path(entry).is_absolute():
         return entry
     candidate = folder / entry
-    return str(candidate.resolve()) if candidate.exists() else entry
+    try:
+        return str(candidate.resolve()) if candidate.exists() else entry
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte: the loader reports it
+        return entry
 
 
 def merge_options(config: AgentkitConfig | None, **flags: Any) -> dict[str, Any]:

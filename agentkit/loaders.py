@@ -20,7 +20,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from .errors import AgentkitError, ToolLoadError
+from .mcp_client import is_mcp_source, load_mcp_tools
 from .registry import ToolRegistry
+from .sanitize import bound_text, printable
 from .tool import Tool
 
 # TaskBench's dailylifeapis parameter types -> JSON Schema.
@@ -49,32 +51,55 @@ class TaskBenchTools(BaseModel):
     dependency: str = "resource"  # "resource" (huggingface, multimedia) or "temporal" (dailylifeapis)
 
 
-def _read_json(path: Path) -> Any:
+MAX_FILE_BYTES = 512 * 1024 * 1024  # a tool pool of 10,000 tools is about 10 MB
+
+
+def _read_text(path: Path) -> str:
+    """A tool file's text; anything that keeps it from being UTF-8 text of a sane size is a ToolLoadError."""
+    source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.is_dir():
+            raise ToolLoadError("is a directory, not a tool file", source=source)
+        if path.exists() and not path.is_file():
+            raise ToolLoadError("not a regular file", source=source)
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise ToolLoadError("file not found", source=str(path)) from None
+        raise ToolLoadError("file not found", source=source) from None
     except OSError as exc:
-        raise ToolLoadError(f"cannot read file: {exc.strerror}", source=str(path)) from None
+        raise ToolLoadError(f"cannot read file: {exc.strerror or exc}", source=source) from None
+    except ValueError as exc:  # e.g. a NUL byte in the path
+        raise ToolLoadError(f"cannot read file: {exc}", source=source) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ToolLoadError(f"file larger than {MAX_FILE_BYTES // 2**20} MB", source=source)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ToolLoadError(f"not UTF-8 text (byte {raw[exc.start]:#04x} at offset {exc.start})", source=source) from None
+
+
+def _parse_json(text: str, source: str, entry: str | None = None) -> Any:
+    """JSON text as data; bad JSON, nesting Python cannot follow and unprintable numbers are ToolLoadErrors."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ToolLoadError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", source=str(path)) from None
+        where = "" if entry else f" at line {exc.lineno} column {exc.colno}"
+        raise ToolLoadError(f"invalid JSON{where}: {exc.msg}", source=source, entry=entry) from None
+    except RecursionError:
+        raise ToolLoadError("invalid JSON: nested too deeply", source=source, entry=entry) from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise ToolLoadError(f"invalid JSON: {exc}", source=source, entry=entry) from None
+
+
+def _read_json(path: Path) -> Any:
+    return _parse_json(_read_text(path), str(path))
 
 
 def _read_jsonl(path: Path) -> list[tuple[int, Any]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise ToolLoadError("file not found", source=str(path)) from None
     rows = []
-    for lineno, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append((lineno, json.loads(line)))
-        except json.JSONDecodeError as exc:
-            raise ToolLoadError(f"invalid JSON: {exc.msg}", source=str(path), entry=f"line {lineno}") from None
+    for lineno, line in enumerate(_read_text(path).splitlines(), 1):
+        if line.strip():
+            rows.append((lineno, _parse_json(line, str(path), f"line {lineno}")))
     return rows
 
 
@@ -87,6 +112,11 @@ def _build(source: str, entry: str | int, **fields: Any) -> Tool:
         first = exc.errors()[0] if hasattr(exc, "errors") else None  # type: ignore[attr-defined]
         detail = f"{'.'.join(map(str, first['loc']))}: {first['msg']}" if first else str(exc)
         raise ToolLoadError(detail, source=source, entry=entry) from None
+
+
+def _entry(i: int, name: str) -> str:
+    """An entry's id for messages: its index and its name, escaped (a name may hold terminal escapes) and bounded."""
+    return f"{i} ({printable(bound_text(name, 80))})"
 
 
 def _registry(source: str, tools: list[tuple[str | int, Tool]]) -> ToolRegistry:
@@ -116,9 +146,9 @@ def tools_from_openai(data: Any, *, source: str = "<openai tools>") -> ToolRegis
         if not isinstance(entry, dict):
             raise ToolLoadError("expected an object", source=source, entry=i)
         fn = entry.get("function", entry) if entry.get("type", "function") == "function" else None
-        if not isinstance(fn, dict) or "name" not in fn:
-            raise ToolLoadError("not a function tool (needs 'name')", source=source, entry=i)
-        entry_id = f"{i} ({fn['name']})"
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            raise ToolLoadError("not a function tool (needs a string 'name')", source=source, entry=i)
+        entry_id = _entry(i, fn["name"])
         built.append(
             (
                 entry_id,
@@ -151,7 +181,7 @@ def load_tools_jsonl(path: str | Path) -> ToolRegistry:
         if not isinstance(row, dict) or not isinstance(row.get("name"), str):
             raise ToolLoadError("expected an object with a string 'name'", source=str(path), entry=entry)
         description = row.get("description") or ""
-        extra = [row.get(k) for k in ("tool", "api") if row.get(k)]
+        extra = [str(row.get(k)) for k in ("tool", "api") if row.get(k)]
         if extra:
             description = f"{' / '.join(extra)}: {description}".strip()
         built.append(
@@ -195,7 +225,7 @@ def load_taskbench_tools(path: str | Path) -> TaskBenchTools:
     for i, node in enumerate(nodes):
         if not isinstance(node, dict) or not isinstance(node.get("id"), str):
             raise ToolLoadError("expected an object with a string 'id'", source=str(desc_path), entry=i)
-        entry = f"{i} ({node['id']})"
+        entry = _entry(i, node["id"])
         if "parameters" in node:
             temporal = True
             params = node["parameters"]
@@ -203,8 +233,8 @@ def load_taskbench_tools(path: str | Path) -> TaskBenchTools:
                 raise ToolLoadError("'parameters' must be a list", source=str(desc_path), entry=entry)
             properties: dict[str, Any] = {}
             for p in params:
-                if not isinstance(p, dict) or "name" not in p:
-                    raise ToolLoadError("a parameter needs a 'name'", source=str(desc_path), entry=entry)
+                if not isinstance(p, dict) or not isinstance(p.get("name"), str):
+                    raise ToolLoadError("a parameter needs a string 'name'", source=str(desc_path), entry=entry)
                 schema = dict(_TASKBENCH_TYPES.get(str(p.get("type", "string")).lower(), {"type": "string"}))
                 if p.get("desc"):
                     schema["description"] = p["desc"]
@@ -214,8 +244,8 @@ def load_taskbench_tools(path: str | Path) -> TaskBenchTools:
         else:
             inputs = node.get("input-type", [])
             outputs = node.get("output-type", [])
-            if not isinstance(inputs, list) or not isinstance(outputs, list):
-                raise ToolLoadError("'input-type'/'output-type' must be lists", source=str(desc_path), entry=entry)
+            if not _strings(inputs) or not _strings(outputs):
+                raise ToolLoadError("'input-type'/'output-type' must be lists of strings", source=str(desc_path), entry=entry)
             # One string argument per input resource, named after its type, as TaskBench's scorer names them.
             parameters = {
                 "type": "object",
@@ -234,8 +264,8 @@ def load_taskbench_tools(path: str | Path) -> TaskBenchTools:
         if not isinstance(raw_links, list):
             raise ToolLoadError("expected an object with a 'links' list", source=str(graph_path))
         for i, link in enumerate(raw_links):
-            if not isinstance(link, dict) or "source" not in link or "target" not in link:
-                raise ToolLoadError("a link needs 'source' and 'target'", source=str(graph_path), entry=i)
+            if not isinstance(link, dict) or not isinstance(link.get("source"), str) or not isinstance(link.get("target"), str):
+                raise ToolLoadError("a link needs a string 'source' and 'target'", source=str(graph_path), entry=i)
             for end in (link["source"], link["target"]):
                 if end not in registry:
                     raise ToolLoadError(f"link names unknown tool {end!r}", source=str(graph_path), entry=i)
@@ -243,20 +273,31 @@ def load_taskbench_tools(path: str | Path) -> TaskBenchTools:
     return TaskBenchTools(registry=registry, links=links, dependency="temporal" if temporal else "resource")
 
 
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
 # -- Python modules ------------------------------------------------------------------------
 
 
 def load_python_tools(target: str | Path) -> ToolRegistry:
-    """Every module-level :class:`Tool` of a Python file or an importable dotted module name."""
+    """Every module-level :class:`Tool` of a Python file or an importable dotted module name.
+
+    Importing runs the module's code with the user's rights (see SECURITY.md). Whatever it
+    raises, ``sys.exit()`` and KeyboardInterrupt included, is a ToolLoadError: a tool file
+    cannot end the program (or make ``agentkit tools list`` exit 0 with nothing printed).
+    """
     source = str(target)
+    name = None
     try:
         if str(target).endswith(".py"):
             path = Path(target)
-            if not path.exists():
-                raise ToolLoadError("file not found", source=source)
+            if not path.is_file():
+                raise ToolLoadError("is a directory, not a tool file" if path.is_dir() else "file not found", source=source)
             name = f"agentkit_user_tools_{abs(hash(path.resolve()))}"
             spec = importlib.util.spec_from_file_location(name, path)
-            assert spec is not None and spec.loader is not None
+            if spec is None or spec.loader is None:
+                raise ToolLoadError("cannot import this file", source=source)
             module = importlib.util.module_from_spec(spec)
             sys.modules[name] = module
             spec.loader.exec_module(module)
@@ -266,12 +307,21 @@ def load_python_tools(target: str | Path) -> ToolRegistry:
         raise
     except ImportError as exc:
         raise ToolLoadError(f"cannot import: {exc}", source=source) from None
-    except Exception as exc:  # noqa: BLE001 - user code may raise anything at import time
-        raise ToolLoadError(f"importing raised {type(exc).__name__}: {exc}", source=source) from None
+    except SystemExit as exc:
+        _forget(name)
+        raise ToolLoadError(f"importing called sys.exit({exc.code!r}); a tool file must not exit", source=source) from None
+    except BaseException as exc:  # noqa: BLE001 - user code may raise anything at import time (KeyboardInterrupt too)
+        _forget(name)
+        raise ToolLoadError(bound_text(f"importing raised {type(exc).__name__}: {exc}", 500), source=source) from None
     found = [(attr, value) for attr, value in vars(module).items() if isinstance(value, Tool)]
     if not found:
         raise ToolLoadError("no @tool functions found", source=source)
     return _registry(source, [(attr, t) for attr, t in found])
+
+
+def _forget(module_name: str | None) -> None:
+    if module_name is not None:
+        sys.modules.pop(module_name, None)
 
 
 # -- auto-detection ------------------------------------------------------------------------
@@ -280,7 +330,8 @@ def load_python_tools(target: str | Path) -> ToolRegistry:
 def load_tools(target: str | Path) -> ToolRegistry:
     """Load tools from any supported source, picking the format from the path.
 
-    A directory or ``tool_desc.json`` is TaskBench; ``*.jsonl`` is a tools.jsonl pool;
+    ``mcp:URL`` or a ``.json`` file with ``mcpServers`` is MCP servers (their sessions stay open:
+    ``agentkit.mcp_client``); a directory or ``tool_desc.json`` is TaskBench; ``*.jsonl`` is a tools.jsonl pool;
     ``*.json`` is OpenAI tools; ``*.py`` or a dotted module name is Python.
     TaskBench tools come back documentation-only and without the ``graph_desc.json``
     links; ``agentkit.tools.taskbench.load_domain`` gives them simulated executors and the
@@ -288,6 +339,8 @@ def load_tools(target: str | Path) -> ToolRegistry:
     """
     text = str(target)
     path = Path(text)
+    if is_mcp_source(text):  # mcp:URL or an mcp.json ({"mcpServers": ...}): live sessions, see mcp_client
+        return ToolRegistry(load_mcp_tools(text))
     if path.is_dir() or path.name == "tool_desc.json":
         return load_taskbench_tools(path).registry
     if text.endswith(".jsonl"):

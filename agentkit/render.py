@@ -1,4 +1,10 @@
-"""Terminal rendering of run events (retrieved tools, the plan as a DAG, the path, node progress, usage)."""
+"""Terminal rendering of run events (retrieved tools, the plan as a DAG, the path, node progress, usage).
+
+Everything that comes from outside (tool names and outputs, arguments, errors, model text)
+goes through :func:`safe` or :func:`plain` before it reaches rich: ``[/i]`` in a tool's
+output is text, not markup (no MarkupError), ``[black on black]HIDDEN[/]`` shows literally,
+and terminal escape sequences are shown as ``\x1b[...`` instead of acting on the terminal.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,32 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from . import events as ev
 from .plan import TaskPlan
+from .sanitize import bound_text, printable, safe_output
+
+
+def safe(value: Any, limit: int | None = None) -> str:
+    """External text for a rich markup string: control characters as visible escapes, markup escaped."""
+    text = value if isinstance(value, str) else str(value)
+    return escape(printable(text if limit is None else bound_text(text, limit)))
+
+
+def plain(value: Any, limit: int | None = None) -> Text:
+    """External text as a rich Text (a table cell, a tree label): never parsed as markup."""
+    text = value if isinstance(value, str) else str(value)
+    return Text(printable(text if limit is None else bound_text(text, limit)))
+
+
+def literal_json(value: Any) -> str:
+    """Arguments as the exact JSON that will be used (ASCII, so nothing in them can act on the terminal)."""
+    try:
+        return json.dumps(value, ensure_ascii=True, sort_keys=True, default=str)
+    except (TypeError, ValueError, RecursionError):
+        return printable(bound_text(repr(value), 2000))
 
 
 def plan_tree(plan: TaskPlan) -> Tree:
@@ -23,7 +51,7 @@ def plan_tree(plan: TaskPlan) -> Tree:
     def label(i: int) -> str:
         node = plan.task_nodes[i]
         args = ", ".join(f"{k}={v!r}" for k, v in node.arguments.items())
-        return f"[cyan]#{i} {node.task}[/]({args})"
+        return f"[cyan]#{i} {safe(node.task)}[/]({safe(args, 300)})"
 
     def add(parent: Tree, i: int, seen: set[int]) -> None:
         branch = parent.add(label(i))
@@ -92,7 +120,7 @@ class EventPrinter:
             if new:
                 self.console.print(self.answer_prefix, end="", highlight=False)
         if new:
-            self.console.print(new, end="", markup=False, highlight=False, soft_wrap=True)
+            self.console.print(printable(new), end="", markup=False, highlight=False, soft_wrap=True)
         self.streamed_answer = decoded
 
     def show(self, event: Any) -> None:
@@ -100,9 +128,9 @@ class EventPrinter:
         if isinstance(event, ev.Retrieved):
             if not self.quiet:
                 names = ", ".join(f"{t.name} ({t.score:.3f})" for t in event.tools[:8])
-                c.print(f"[bold]retrieved[/] {names}", highlight=False)
+                c.print(f"[bold]retrieved[/] {safe(names)}", highlight=False)
                 if event.note:
-                    c.print(f"[dim]({escape(event.note)})[/]", highlight=False)
+                    c.print(f"[dim]({safe(event.note)})[/]", highlight=False)
         elif isinstance(event, ev.Planned):
             if self.quiet:
                 c.print(f"planned {len(event.plan.task_nodes)} node(s)")
@@ -112,18 +140,18 @@ class EventPrinter:
             if not self.quiet:
                 table = Table("node", "tool", "cost", "quality", title=f"tool path (alpha={event.path.alpha:g})")
                 for s in event.path.steps:
-                    table.add_row(f"#{s.node}", s.tool, f"{s.cost:.3g}", f"{s.quality:.2f}")
+                    table.add_row(f"#{s.node}", plain(s.tool), f"{s.cost:.3g}", f"{s.quality:.2f}")
                 c.print(table)
         elif isinstance(event, ev.NodeStarted):
-            c.print(f"  [yellow]>[/] #{event.index} {event.tool} started", highlight=False)
+            c.print(f"  [yellow]>[/] #{event.index} {safe(event.tool)} started", highlight=False)
         elif isinstance(event, ev.NodeFinished):
             r = event.result
             mark = "[green]ok[/]" if r.status.value == "ok" else f"[red]{r.status.value}[/]"
-            detail = str(r.output)[:80] if r.status.value == "ok" else (r.error or "")
-            c.print(f"  {mark} #{r.index} {r.tool} ({r.latency_s * 1000:.0f} ms): {detail}", highlight=False)
+            detail = safe(_short(r.output), 80) if r.status.value == "ok" else safe(r.error or "", 500)
+            c.print(f"  {mark} #{r.index} {safe(r.tool)} ({r.latency_s * 1000:.0f} ms): {detail}", highlight=False)
         elif isinstance(event, ev.NodeFailed):
-            nxt = f", trying {event.next_tool}" if event.next_tool else ""
-            c.print(f"  [red]x[/] #{event.index} {event.tool} failed: {event.error}{nxt}", highlight=False)
+            nxt = f", trying {safe(event.next_tool)}" if event.next_tool else ""
+            c.print(f"  [red]x[/] #{event.index} {safe(event.tool)} failed: {safe(event.error, 500)}{nxt}", highlight=False)
         elif isinstance(event, ev.TokenGenerated):
             if self.stream_answer and event.role == "summarizer":
                 self._answer_piece(event.text)
@@ -131,15 +159,20 @@ class EventPrinter:
             if event.role == "summarizer" and self.streamed_answer:
                 c.print()
         elif isinstance(event, ev.ApprovalRequested):
-            c.print(f"[bold yellow]approval needed[/]: #{event.index} {event.tool}({event.arguments})", highlight=False)
+            c.print(f"[bold yellow]approval needed[/]: #{event.index} {safe(event.tool)} {safe(literal_json(event.arguments))}", highlight=False)
         elif isinstance(event, ev.Finished):
             r = event.result
             if r.unsolvable:
-                c.print(f"[bold red]unsolvable[/]: no available tool can {r.unsolvable}", highlight=False)
+                c.print(f"[bold red]unsolvable[/]: no available tool can {safe(r.unsolvable, 500)}", highlight=False)
             usage = "; ".join(
                 f"{role} {'~' if u.estimated else ''}{u.prompt_tokens}+{u.completion_tokens} tok {u.latency_s:.1f}s" for role, u in r.usage.items()
             )
             c.print(f"[dim]{r.status.value} | {usage}[/]", highlight=False)
 
 
-__all__ = ["EventPrinter", "partial_answer", "plan_tree"]
+def _short(output: Any) -> str:
+    """A node's output on one progress line (bounded before it is turned into text)."""
+    return output if isinstance(output, str) else json.dumps(safe_output(output, max_chars=2000), ensure_ascii=False)
+
+
+__all__ = ["EventPrinter", "literal_json", "partial_answer", "plain", "plan_tree", "safe"]
