@@ -129,7 +129,9 @@ class EventPrinter:
             if not self.quiet:
                 names = ", ".join(f"{t.name} ({t.score:.3f})" for t in event.tools[:8])
                 c.print(f"[bold]retrieved[/] {safe(names)}", highlight=False)
-                if event.note:
+                from .retrieval.hybrid import announced
+
+                if event.note and not announced(event.note):  # a warning already logged once is not repeated
                     c.print(f"[dim]({safe(event.note)})[/]", highlight=False)
         elif isinstance(event, ev.Planned):
             if self.quiet:

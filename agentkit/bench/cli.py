@@ -218,10 +218,19 @@ def parse_ks(text: str) -> list[int]:
     return ks
 
 
+def _refuse_bm25_as_hybrid(retriever: str, why: str | None) -> None:
+    """A hybrid retriever without its dense part ranks by BM25 alone: its figures must not be reported as hybrid."""
+    if retriever == "hybrid" and why:
+        raise ConfigError(
+            f"--retriever hybrid needs dense retrieval, which is unavailable here ({why}); "
+            "its figures would be BM25's: add dense retrieval, or measure --retriever bm25"
+        )
+
+
 def evaluate_retrieval(data: Path, retriever: str = "hybrid", ks: list[int] | tuple[int, ...] = (1, 5, 10)) -> dict[str, Any]:
     """NDCG@k, Recall@k, pass@k of a retriever on a toolret-format folder, overall and per group."""
     from agentkit.loaders import load_tools_jsonl
-    from agentkit.retrieval import evaluate, make_retriever
+    from agentkit.retrieval import HybridRetriever, dense_unavailable, evaluate, make_retriever
 
     _existing_dir(data, "--data")
     for name in ("tools.jsonl", "queries.jsonl"):
@@ -229,7 +238,10 @@ def evaluate_retrieval(data: Path, retriever: str = "hybrid", ks: list[int] | tu
             raise ConfigError(f"{data}: no {name} (the toolret format needs tools.jsonl and queries.jsonl)")
     tools = list(load_tools_jsonl(data / "tools.jsonl"))
     queries = load_queries(data / "queries.jsonl")
+    _refuse_bm25_as_hybrid(retriever, dense_unavailable())
     index = make_retriever(retriever, tools)  # type: ignore[arg-type]
+    if isinstance(index, HybridRetriever) and not index.fused:  # the weights are there but would not load
+        _refuse_bm25_as_hybrid(retriever, index.note or "the dense part did not load")
     depth = max(ks)
     rankings = [[hit.name for hit in index.search(q["query"], k=depth)] for q in queries]
     metrics = [(metric, k) for metric in ("ndcg", "recall", "pass") for k in ks]

