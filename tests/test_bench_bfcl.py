@@ -4,7 +4,6 @@ an end-to-end CLI run on a fake model over tiny hand-made BFCL files, bad flags,
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -19,11 +18,8 @@ from agentkit.bench.bfcl_schema import bound, call_schema, function_tool, to_bfc
 from agentkit.cli import app
 from agentkit.errors import ConfigError
 from agentkit.models import FunctionModel, register_fake
+from helpers import assert_one_error_line, read_jsonl
 
-needs_bfcl = pytest.mark.skipif(
-    importlib.util.find_spec("bfcl_eval") is None,
-    reason="bfcl-eval is not installed (scripts/setup.sh runs: pip install --no-deps bfcl-eval)",
-)
 runner = CliRunner()
 
 # -- tiny BFCL files, in BFCL's own format ------------------------------------------------
@@ -144,8 +140,7 @@ def bfcl(*args: Any):
     return runner.invoke(app, ["bench", "bfcl", *map(str, args)])
 
 
-def rows(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+rows = read_jsonl
 
 
 # -- BFCL types -> JSON Schema ----------------------------------------------------------------
@@ -182,7 +177,6 @@ def test_bfcl_types_become_json_schema():
     jsonschema.Draft7Validator.check_schema(schema)
 
 
-@needs_bfcl
 def test_type_map_agrees_with_bfcls_own():
     from bfcl_eval.constants.type_mappings import GORILLA_TO_OPENAPI
 
@@ -241,7 +235,6 @@ def test_answers_become_bfcl_calls():
 # -- scoring with BFCL's own checker --------------------------------------------------------
 
 
-@needs_bfcl
 def test_real_checker_scores_calls_and_refusals():
     from agentkit.bench.bfcl_checker import score
 
@@ -265,7 +258,6 @@ def test_real_checker_scores_calls_and_refusals():
     assert not score(CATEGORIES["live_relevance"], [BMI], [], None).valid
 
 
-@needs_bfcl
 def test_checker_stand_in_is_scoped():
     from agentkit.bench.bfcl_checker import CHECKER_MODULE, CONFIG_MODULE, load_checker
 
@@ -308,7 +300,6 @@ def test_loads_a_users_folder_with_limit_and_legacy_names(tmp_path):
         load_category(broken, CATEGORIES["multiple"])
 
 
-@needs_bfcl
 def test_package_data_is_found():
     folder, source = data_source(None)
     assert source.startswith("bfcl-eval==")
@@ -319,7 +310,6 @@ def test_package_data_is_found():
 # -- the command, end to end on a fake model --------------------------------------------------
 
 
-@needs_bfcl
 def test_cli_run_writes_results_and_metrics_and_resumes(tmp_path, fake_caller):
     data, out = write_bfcl(tmp_path / "data"), tmp_path / "run"
     args = ("--data", data, "--model", "fake:bfcl-caller", "--out", out, "--quiet", "-c", "simple,multiple,parallel,irrelevance")
@@ -353,7 +343,6 @@ def test_cli_run_writes_results_and_metrics_and_resumes(tmp_path, fake_caller):
     assert len(rows(out / "results.jsonl")) == 7
 
 
-@needs_bfcl
 def test_cli_failing_samples_are_recorded_not_fatal(tmp_path):
     fake = FakeCaller(fail={"Factorial of 5, please."}, garble={"Who wrote Hamlet?", "Factorial of 7, please."})
     register_fake("bfcl-flaky", lambda: FunctionModel(fake, name="fake:bfcl-flaky"))
@@ -376,14 +365,6 @@ def test_cli_failing_samples_are_recorded_not_fatal(tmp_path):
     assert rows(out / "results.jsonl")[-1]["id"] == "simple_python_1" and rows(out / "results.jsonl")[-1]["valid"]
 
 
-def assert_one_error_line(result, *needles: str, single: bool = True) -> None:
-    assert result.exit_code == 2, (result.exit_code, result.output)
-    err = result.stderr.strip()
-    assert err.startswith("error: ") and (not single or "\n" not in err) and "Traceback" not in result.output, err
-    for needle in needles:
-        assert needle in err, err
-
-
 def test_cli_bad_flags_are_one_error_line(tmp_path, fake_caller):
     data = write_bfcl(tmp_path / "data")
     base = ("--data", data, "--model", "fake:bfcl-caller", "--out", tmp_path / "run", "--quiet")
@@ -395,7 +376,6 @@ def test_cli_bad_flags_are_one_error_line(tmp_path, fake_caller):
     assert not (tmp_path / "run").exists()  # nothing written before the inputs are right
 
 
-@needs_bfcl
 def test_cli_resume_refuses_another_model(tmp_path, fake_caller):
     data, out = write_bfcl(tmp_path / "data"), tmp_path / "run"
     assert bfcl("--data", data, "--model", "fake:bfcl-caller", "--out", out, "--quiet", "-c", "irrelevance").exit_code == 0
@@ -407,7 +387,6 @@ def test_cli_resume_refuses_another_model(tmp_path, fake_caller):
 # -- the real default model ---------------------------------------------------------------------
 
 
-@needs_bfcl
 @pytest.mark.slow
 def test_real_run_on_the_default_model_writes_well_formed_results(tmp_path):
     out = tmp_path / "run"

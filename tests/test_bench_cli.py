@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -17,96 +16,11 @@ from typer.testing import CliRunner
 from agentkit.bench.reference import build_prompt, parse_output, tool_list, UnparseableOutput
 from agentkit.cli import app
 from agentkit.models import FunctionModel, register_fake
+from helpers import FAILING, FIXTURES, RESOURCE, TEMPORAL, Planner, assert_one_error_line, read_jsonl
 
-FIXTURES = Path(__file__).parent / "fixtures"
-TEMPORAL = FIXTURES / "taskbench_mini" / "temporal"
-RESOURCE = FIXTURES / "taskbench_mini" / "resource"
 TOOLRET = FIXTURES / "toolret_mini"
 
 runner = CliRunner()
-
-# Gold-like plans per request of the fixtures (agentkit form: arguments by parameter name).
-PLANS: dict[str, dict[str, Any]] = {
-    "Wake me at 9.": {
-        "task_steps": ["Set an alarm for 9:00 am"],
-        "task_nodes": [{"task": "set_alarm", "arguments": {"time": "9:00 am"}}],
-        "task_links": [],
-    },
-    "Alarm at 7, then Inception.": {
-        "task_steps": ["Set an alarm for 7:00 am", "Play Inception"],
-        "task_nodes": [
-            {"task": "set_alarm", "arguments": {"time": "7:00 am"}},
-            {"task": "play_movie_by_title", "arguments": {"title": "Inception"}},
-        ],
-        "task_links": [{"source": "set_alarm", "target": "play_movie_by_title"}],
-    },
-    "Mail Bob the Paris weather.": {
-        "task_steps": ["Get the weather in Paris", "Email it to Bob"],
-        "task_nodes": [
-            {"task": "get_weather", "arguments": {"location": "Paris", "date": "2024-05-01"}},
-            {"task": "send_email", "arguments": {"to": "bob@example.com", "subject": "Weather"}},
-        ],
-        "task_links": [{"source": "get_weather", "target": "send_email"}],
-    },
-    "Ride to the airport, tell Amy.": {
-        "task_steps": ["Email Amy about the ride"],
-        "task_nodes": [{"task": "send_email", "arguments": {"to": "amy@example.com", "subject": "Ride"}}],
-        "task_links": [],
-    },
-}
-FAILING = {"Mail Bob the Paris weather."}
-
-
-def request_of(messages: list[Any]) -> str:
-    text = messages[0].content
-    if "# USER REQUEST #: " in text:  # reference protocol
-        return text.rsplit("# USER REQUEST #: ", 1)[1].split("\n", 1)[0]
-    return text.rsplit("# REQUEST #\n", 1)[1].split("\n", 1)[0]
-
-
-class Planner:
-    """A fake planner model: gold-like plans keyed by request, optional failures, call counts."""
-
-    def __init__(self, fail: set[str] = frozenset()):
-        self.fail = set(fail)
-        self.calls: Counter[str] = Counter()
-
-    def __call__(self, messages: list[Any], schema: dict[str, Any] | None) -> Any:
-        request = request_of(messages)
-        self.calls[request] += 1
-        if request in self.fail:
-            raise RuntimeError(f"model crashed on {request!r}")
-        plan = PLANS.get(request) or RESOURCE_PLANS[request]
-        if schema is None:  # reference: free text around TaskBench's result object
-            nodes = [
-                {"task": n["task"], "arguments": [{"name": k, "value": v} for k, v in n["arguments"].items()]}
-                if request in PLANS
-                else {"task": n["task"], "arguments": list(n["arguments"].values())}
-                for n in plan["task_nodes"]
-            ]
-            result = {"task_steps": plan["task_steps"], "task_nodes": nodes, "task_links": plan["task_links"]}
-            return "Sure, here it is.\n# RESULT #: " + json.dumps(result, indent=1) + "\nHope this helps."
-        if "task_nodes" not in schema.get("properties", {}):
-            return {"task_steps": plan["task_steps"]}
-        return {"task_nodes": plan["task_nodes"], "task_links": plan["task_links"]}
-
-
-RESOURCE_PLANS: dict[str, dict[str, Any]] = {
-    "What is in photo.jpg?": {
-        "task_steps": ["Classify photo.jpg"],
-        "task_nodes": [{"task": "Image Classification", "arguments": {"image": "photo.jpg"}}],
-        "task_links": [],
-    },
-    "Translate and read aloud.": {
-        "task_steps": ["Translate", "Speak"],
-        "task_nodes": [
-            {"task": "Translation", "arguments": {"text": "Bonjour le monde"}},
-            {"task": "Text-to-Speech", "arguments": {"text": "<node-0>"}},
-        ],
-        "task_links": [],
-    },
-}
-
 
 @pytest.fixture
 def planner() -> Planner:
@@ -126,17 +40,7 @@ def bench(*args: str):
     return runner.invoke(app, ["bench", *map(str, args)])
 
 
-def lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def assert_one_error_line(result, *needles: str, single: bool = True) -> None:
-    assert result.exit_code == 2, (result.exit_code, result.output)
-    err = result.stderr.strip()
-    assert err.startswith("error: ") and (not single or "\n" not in err), err
-    assert "Traceback" not in result.output
-    for needle in needles:
-        assert needle in err, err
+lines = read_jsonl
 
 
 # -- score ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ backends, clean errors, and a private local Ray instance that is always shut dow
 
 One Ray cluster (2 CPUs) serves the module; the tests reach it by ``--address`` as they would a remote
 one. Fakes are registered in this process only, so the driver pickles the fake model to the workers
-(:func:`agentkit.bench.ray_backend.model_source`); the fake's class lives in ``test_bench_cli``, which
+(:func:`agentkit.bench.ray_backend.model_source`); the fake's class lives in ``tests/helpers.py``, which
 the workers import from the tests folder put on their ``PYTHONPATH``.
 """
 
@@ -22,20 +22,27 @@ from typing import Any
 
 import pytest
 import ray  # in the dev extra: these tests run in CI, never skipped
+from typer.testing import CliRunner
 
 from agentkit.bench.run import run_taskbench
+from agentkit.cli import app
 from agentkit.errors import ConfigError
 from agentkit.models import FunctionModel, register_fake
 from agentkit.testing import free_port
-from test_bench_cli import FAILING, TEMPORAL, Planner, assert_one_error_line, bench, lines, request_of
+from helpers import FAILING, TEMPORAL, Planner, assert_one_error_line, read_jsonl, request_of
 
 TESTS = Path(__file__).parent
+lines = read_jsonl
+
+
+def bench(*args: object):
+    return CliRunner().invoke(app, ["bench", *map(str, args)])
 
 
 @pytest.fixture(scope="module", autouse=True)
 def ray_env() -> Iterator[None]:
     """For every Ray process of this module: the tests folder on the path (the workers unpickle the fake's
-    class from ``test_bench_cli``), no usage stats, and no token auth (Ray's local init would otherwise
+    class from ``helpers``), no usage stats, and no token auth (Ray's local init would otherwise
     switch this process to token mode, which a cluster started without it then refuses)."""
     path = os.pathsep.join(p for p in (str(TESTS), os.environ.get("PYTHONPATH", "")) if p)
     with pytest.MonkeyPatch.context() as mp:
@@ -116,6 +123,7 @@ def test_ray_records_what_the_local_backend_records(tmp_path, planner, ray_addre
     assert ray_run == local_run
 
 
+@pytest.mark.slow  # starts and stops a private Ray instance (about 10 s)
 def test_a_local_run_resumes_on_a_private_local_ray_instance_which_is_then_stopped(tmp_path, planner):
     out = tmp_path / "run"
     assert taskbench(out, "--limit", "2").exit_code == 0

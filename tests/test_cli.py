@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from helpers import assert_one_error_line, cli_main
+
 ROOT = Path(__file__).parent.parent
 AGENTKIT = str(Path(sys.executable).parent / "agentkit")
 CHAT_TOOLS = str(ROOT / "tests" / "fixtures" / "chat_tools.py")
@@ -47,28 +49,6 @@ def test_missing_tools_file_is_one_error_line():
 
 TASKBENCH = ROOT / "tests" / "fixtures" / "taskbench_resource"  # tool_desc.json + graph_desc.json (2 links)
 TASKBENCH_LINKS = [("Image Classification", "Text-to-Speech"), ("Translation", "Text-to-Speech")]
-
-
-def cli_main(capsys, *args):
-    """(exit code, stdout, stderr) of ``agentkit ARGS`` run in-process through cli.main."""
-    import pytest
-
-    from agentkit.cli import main
-
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-        raise SystemExit(0)
-    captured = capsys.readouterr()
-    return exited.value.code, captured.out, captured.err
-
-
-def assert_one_error_line(code, err, *fragments, exit_code=2):
-    assert code == exit_code, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    assert "Traceback" not in err and "╭" not in err
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
 
 
 def test_usage_errors_are_one_line_and_exit_2_and_help_still_works(capsys):

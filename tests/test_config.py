@@ -6,6 +6,7 @@ import pytest
 
 from agentkit.config import DEFAULTS, AgentkitConfig, find_config, load_config, merge_options
 from agentkit.errors import ConfigError
+from helpers import assert_one_error_line, cli_main
 
 GOOD = """\
 model = "llamacpp:default"          # every role unless overridden
@@ -101,26 +102,10 @@ def test_where_the_file_is_found(tmp_path, monkeypatch):
 # -- through the CLI ------------------------------------------------------------------------
 
 
-def cli_main(capsys, *args):
-    """(exit code, stderr) of ``agentkit ARGS`` run in-process through the console entry point."""
-    from agentkit.cli import main
-
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-        raise SystemExit(0)
-    return exited.value.code, capsys.readouterr().err
-
-
-def assert_one_error_line(code, err, *fragments):
-    lines = err.strip().splitlines()
-    assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), (code, err)
-    assert "Traceback" not in err and all(fragment in lines[0] for fragment in fragments), err
-
-
 def test_cli_bad_config_is_one_error_line_and_exit_2(tmp_path, capsys):
     bad = write(tmp_path, 'model = "llamacpp:default"\ncaller = "nope:x"\n', "bad.toml")
-    assert_one_error_line(*cli_main(capsys, "run", "x", "--config", str(bad)), "bad.toml", "key 'caller'", "unknown backend")
-    assert_one_error_line(*cli_main(capsys, "tools", "list", "--config", str(tmp_path / "none.toml")), "not found")
+    assert_one_error_line(*cli_main(capsys, "run", "x", "--config", str(bad))[::2], "bad.toml", "key 'caller'", "unknown backend")
+    assert_one_error_line(*cli_main(capsys, "tools", "list", "--config", str(tmp_path / "none.toml"))[::2], "not found")
 
 
 def test_cli_reads_the_file_and_flags_override_it(tmp_path, monkeypatch):
