@@ -4,7 +4,7 @@ Values compare as numbers when both sides read as numbers, else as case-insensit
 text, so ``"price > 9"`` and ``"city == paris"`` both do what a person means.
 
 Rows stream through once and only what the answer needs is kept: the first ``limit``
-rows, or a sorted buffer of at most about ``2 * limit`` rows, or one accumulator per
+rows, or a sorted buffer of at most ``2 * limit + 1024`` rows, or one accumulator per
 group. A 50 MB file therefore costs megabytes, not gigabytes, and the scan stops at a
 deadline instead of running on after the tool's timeout has given up on it.
 """
@@ -36,11 +36,11 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _compare(op: str, cell: str, wanted: str) -> bool:
+def _compare(op: str, cell: str, wanted_number: float | None, wanted_folded: str) -> bool:
     if op == "contains":
-        return wanted.casefold() in (cell or "").casefold()
-    a, b = _number(cell), _number(wanted)
-    left, right = (a, b) if a is not None and b is not None else ((cell or "").casefold(), wanted.casefold())
+        return wanted_folded in (cell or "").casefold()
+    a = _number(cell)
+    left, right = (a, wanted_number) if a is not None and wanted_number is not None else ((cell or "").casefold(), wanted_folded)
     if op in ("==", "="):
         return left == right
     if op == "!=":
@@ -86,7 +86,8 @@ class Columns:
 def _predicate(condition: str, cols: Columns) -> Callable[[Row], bool]:
     column, op, wanted = parse_condition(condition)
     cell = cols.getter(cols.resolve(column))
-    return lambda row: _compare(op, cell(row) or "", wanted)
+    number, folded = _number(wanted), wanted.casefold()
+    return lambda row: _compare(op, cell(row) or "", number, folded)
 
 
 @dataclass
@@ -139,7 +140,7 @@ class _TopRows:
                 self.numeric = None
             else:
                 self.numeric.append(row)
-        if len(self.text) >= 2 * self.limit + 64:
+        if len(self.text) >= 2 * self.limit + 1024:
             self.text = self._sorted(self.text, numeric=False)[: self.limit]
             if self.numeric is not None:
                 self.numeric = self._sorted(self.numeric, numeric=True)[: self.limit]
