@@ -104,7 +104,7 @@ def execute(conn: sqlite3.Connection, sql: str, parameters: list[Any], max_rows:
         conn.commit()
     except sqlite3.DatabaseError as exc:
         message = str(exc)
-        if "not authorized" in message or "readonly" in message:
+        if "not authorized" in message or "authorization denied" in message or "readonly" in message:
             raise AccessDenied(f"refused by the database sandbox: {message}") from None
         if "interrupted" in message:
             raise TimeoutError(f"the query ran over {seconds:g}s") from None
