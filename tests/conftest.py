@@ -20,3 +20,14 @@ def llama_server_url():
 
     with serve_llamacpp() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def grammars():
+    """llama.cpp grammars checked for real against the default GGUF's vocabulary (no weights loaded)."""
+    from agentkit.models.llamacpp import default_gguf_path
+    from helpers import GrammarChecker
+
+    checker = GrammarChecker(default_gguf_path())
+    yield checker
+    checker.close()

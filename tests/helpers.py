@@ -207,3 +207,37 @@ class Planner:
         if "task_nodes" not in schema.get("properties", {}):
             return {"task_steps": plan["task_steps"]}
         return {"task_nodes": plan["task_nodes"], "task_links": plan["task_links"]}
+
+
+# -- minimal valid instances of bounded JSON Schemas ------------------------------------------
+
+_STRING_CANDIDATES = ("x", "1", "<node-0>", "2024-01-01", "a.jpg", "a.wav", "a.mp4", "a.txt", "")
+
+
+def example_of(schema: dict[str, Any]) -> Any:
+    """A small instance of ``schema``: required keys only (in schema order, as llama.cpp's grammars
+    expect them), the first option of each choice, the fewest items allowed."""
+    import regex
+
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return example_of(schema[key][0])
+    kind = schema.get("type")
+    if kind == "object":
+        required = set(schema.get("required", ()))
+        return {k: example_of(v) for k, v in schema.get("properties", {}).items() if k in required}
+    if kind == "array":
+        items = [example_of(s) for s in schema.get("prefixItems", ())]
+        while len(items) < schema.get("minItems", 0):
+            items.append(example_of(schema["items"]))
+        return items
+    if kind == "string":
+        pattern = schema.get("pattern")
+        fits = [c for c in _STRING_CANDIDATES if pattern is None or regex.search(pattern, c)]
+        assert fits, f"no candidate string matches {pattern!r}"
+        return fits[0]
+    return {"integer": 1, "number": 1.5, "boolean": True, "null": None}[kind]

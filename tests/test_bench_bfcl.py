@@ -215,12 +215,20 @@ def test_answer_schema_offers_each_function_and_a_refusal():
     assert not parallel.is_valid({"calls": [two, two, two]}) and not parallel.is_valid({"calls": []})
 
 
-def test_answer_schemas_convert_to_llamacpp_grammars():
+@pytest.mark.parametrize("parallel", [False, True])
+def test_answer_schemas_are_working_llamacpp_grammars(parallel, grammars):
     from agentkit.models.grammar import schema_to_gbnf
 
-    tools = [function_tool(f) for f in (TRIANGLE, FACTORIAL, CIRCLE, BMI)]
-    for parallel in (False, True):
-        assert "root" in schema_to_gbnf(call_schema(tools, parallel=parallel))
+    schema = call_schema([function_tool(f) for f in (TRIANGLE, FACTORIAL, CIRCLE, BMI)], parallel=parallel)
+    gbnf = schema_to_gbnf(schema)
+    assert grammars.initialises(gbnf)
+    call = {"function": "math.factorial", "arguments": {"number": 5}}
+    answer = {"calls": [call]} if parallel else call
+    jsonschema.Draft202012Validator(schema).validate(answer)
+    assert grammars.accepts(gbnf, json.dumps(answer)) and grammars.accepts(gbnf, json.dumps({"function": "none"}))
+    wrong = {"function": "math.factorial", "arguments": {"radius": 1.5}}  # another function's arguments
+    assert not grammars.accepts(gbnf, json.dumps({"calls": [wrong]} if parallel else wrong))
+    assert not grammars.accepts(gbnf, json.dumps({"function": "unknown", "arguments": {}}))
 
 
 def test_answers_become_bfcl_calls():
