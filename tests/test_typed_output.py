@@ -1,0 +1,123 @@
+"""Typed final output: decoded under the user's schema (bounded locally), validated, grounded in tool results, repaired once."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import BaseModel, Field, field_validator
+
+from agentkit.errors import ConfigError
+from agentkit.models import FunctionModel, ScriptedModel
+from agentkit.result import NodeResult, NodeStatus
+from agentkit.typed_output import OutputSpec, bounded
+
+
+class Weather(BaseModel):
+    city: str
+    temperature_c: float
+    conditions: list[str] = Field(default_factory=list)
+    unit: str = Field(default="celsius", json_schema_extra={"enum": ["celsius", "fahrenheit"]})
+
+
+RESULTS = [
+    NodeResult(index=0, tool="get_weather", status=NodeStatus.OK, output={"city": "Oslo", "temp": 4.5, "sky": "light rain"}),
+    NodeResult(index=1, tool="get_forecast", status=NodeStatus.FAILED, error="service down"),
+]
+REQUEST = "What is the weather in Oslo?"
+
+
+def test_local_decoding_bounds_every_free_string_and_array():
+    schema = bounded(Weather.model_json_schema())
+    props = schema["properties"]
+    assert props["city"]["maxLength"] == 200 and props["conditions"]["maxItems"] == 8
+    assert props["conditions"]["items"]["maxLength"] == 200 and "maxLength" not in props["unit"]
+    assert "maxLength" not in Weather.model_json_schema()["properties"]["city"]  # the user's schema is left alone
+
+
+async def test_the_output_is_the_users_model_filled_from_the_results():
+    model = ScriptedModel([{"city": "Oslo", "temperature_c": 4.5, "conditions": ["light rain"], "unit": "celsius"}])
+    spec = OutputSpec(Weather)
+    outcome = await spec.produce(model, REQUEST, RESULTS)
+    assert outcome.problems == [] and outcome.usage.calls == 1
+    weather = spec.parse(outcome.output)
+    assert isinstance(weather, Weather) and weather.temperature_c == 4.5 and weather.conditions == ["light rain"]
+    assert json.loads(outcome.answer) == outcome.output
+    sent = model.calls[0]["json_schema"]
+    assert sent["properties"]["city"]["maxLength"] == 200  # a fake (like llama.cpp) gets the bounded schema
+
+
+async def test_a_value_no_tool_returned_is_repaired_once():
+    model = ScriptedModel([
+        {"city": "Oslo", "temperature_c": 21.0},  # invented
+        {"city": "Oslo", "temperature_c": 4.5},
+    ])  # fmt: skip
+    outcome = await OutputSpec(Weather).produce(model, REQUEST, RESULTS)
+    assert outcome.output == {"city": "Oslo", "temperature_c": 4.5} and outcome.usage.calls == 2
+    repair = model.calls[1]["messages"][-1].content
+    assert "temperature_c: 21.0 appears in no tool result" in repair
+
+
+async def test_still_ungrounded_after_the_repair_means_no_output_and_says_why():
+    model = ScriptedModel([{"city": "Bergen", "temperature_c": 4.5}, {"city": "Bergen", "temperature_c": 4.5}])
+    outcome = await OutputSpec(Weather).produce(model, REQUEST, RESULTS)
+    assert outcome.output is None and outcome.usage.calls == 2
+    assert outcome.problems == ["/city: 'Bergen' appears in no tool result and not in the request: use only values the results show"]
+
+
+async def test_schema_and_validator_problems_are_repaired_too():
+    class Reading(BaseModel):
+        temperature_c: float
+
+        @field_validator("temperature_c")
+        @classmethod
+        def _plausible(cls, value: float) -> float:
+            if value > 60:
+                raise ValueError("implausible temperature")
+            return value
+
+    replies = iter(['{"temperature_c": "warm"}', '{"temperature_c": 4.5}'])
+    seen = []
+
+    def reply(messages, schema):
+        seen.append(messages[-1].content)
+        return next(replies)
+
+    outcome = await OutputSpec(Reading).produce(FunctionModel(reply), REQUEST, RESULTS)
+    assert outcome.output == {"temperature_c": 4.5}
+    assert "'warm' is not of type 'number'" in seen[1]
+
+
+async def test_strings_keep_to_the_answer_rule_and_enum_values_state_nothing():
+    class Summary(BaseModel):
+        text: str
+        unit: str = Field(json_schema_extra={"enum": ["celsius", "fahrenheit"]})
+
+    spec = OutputSpec(Summary)
+    good = await spec.produce(ScriptedModel([{"text": "Light rain, 4.5 degrees in Oslo", "unit": "fahrenheit"}]), REQUEST, RESULTS)
+    assert good.problems == []
+    bad = await spec.produce(ScriptedModel([{"text": "It is 12 degrees", "unit": "celsius"}] * 2), REQUEST, RESULTS)
+    assert bad.output is None and bad.problems[0].startswith("/text: 12 appears in no tool result")
+
+
+async def test_a_json_schema_dict_works_like_a_model():
+    schema = {"type": "object", "properties": {"total": {"type": "number"}}, "required": ["total"], "additionalProperties": False}
+    spec = OutputSpec(schema)
+    result = [NodeResult(index=0, tool="add", status=NodeStatus.OK, output=42)]
+    outcome = await spec.produce(ScriptedModel([{"total": 42}]), "What is 12 plus 30?", result)
+    assert spec.parse(outcome.output) == {"total": 42}
+
+
+def test_a_schema_that_is_not_json_schema_is_a_config_error():
+    with pytest.raises(ConfigError, match="not a valid JSON Schema"):
+        OutputSpec({"type": "objekt"})
+
+
+def test_a_schema_llamacpp_cannot_turn_into_a_grammar_is_a_config_error_when_built():
+    with pytest.raises(ConfigError, match="grammar"):
+        OutputSpec({"type": "object", "properties": {"a": {"$ref": "#/$defs/missing"}}})
+
+
+def test_output_type_must_be_a_model_or_a_schema():
+    with pytest.raises(ConfigError, match="pydantic model class or a JSON Schema"):
+        OutputSpec(Weather(city="x", temperature_c=1))  # an instance, not the class
