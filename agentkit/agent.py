@@ -174,6 +174,27 @@ class Agent:
         async for event in self._drive(None, thread_id, approve=approve):
             yield event
 
+    # -- resources: what the tools hold open (MCP sessions) ---------------------------
+
+    async def aclose(self) -> None:
+        """Close the sessions the agent's tools call through (MCP servers; stdio servers stop)."""
+        from .mcp_client import close_mcp_sessions
+
+        await close_mcp_sessions(self.registry)
+
+    def close(self) -> None:
+        """Blocking :meth:`aclose`, for scripts that use :meth:`run_sync`."""
+        from .mcp_client import mcp_sessions
+
+        for owner in mcp_sessions(self.registry):
+            owner.close()
+
+    async def __aenter__(self) -> Agent:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
     # -- LangGraph plumbing ------------------------------------------------------------
 
     @asynccontextmanager

@@ -74,7 +74,8 @@ ToolsOpt = Annotated[
             " http), a pack with options as PACK:key=value[,key=value] (list values separated by ';', e.g."
             " 'http:allow_hosts=example.org;api.example.org', 'files:root=/tmp/x'; PACK:VALUE sets the first option),"
             " a TaskBench domain folder (tool_desc.json [+ graph_desc.json]; its tools run simulated, also"
-            " taskbench:DIR), or a tool file: OpenAI JSON, tools.jsonl, .py with @tool functions."
+            " taskbench:DIR), a tool file: OpenAI JSON, tools.jsonl, .py with @tool functions, or MCP servers:"
+            " an mcp.json ({\"mcpServers\": ...}) or mcp:URL (streamable HTTP)."
         ),
     ),
 ]
@@ -119,7 +120,10 @@ def _load_source(source: str) -> LoadedTools:
     from agentkit.tools import PACKS, load_pack, parse_pack_options
 
     from .loaders import load_tools
+    from .mcp_client import is_mcp_source
 
+    if is_mcp_source(source):  # mcp:URL or an mcp.json, before mcp:... reads as a pack with options
+        return LoadedTools(load_tools(source), [])
     match = _PACK_WITH_OPTIONS.fullmatch(source)
     if source in PACKS or (match and not Path(source).exists()):
         name, options = (match.group(1), parse_pack_options(*match.groups())) if match else (source, {})
