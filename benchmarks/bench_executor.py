@@ -13,7 +13,11 @@ Two windows are timed for each run:
   creation, dependency waits, A* look-ups, checkpoint writes of node results, events),
   wall and process CPU time.
 
-Run: ``.venv/bin/python benchmarks/bench_executor.py [--seeds 5] [--nodes 20,50] [--profile]``
+``--tracing`` traces every run with the OpenTelemetry SDK (batch span processor, an exporter
+that counts and drops the spans), to measure what tracing adds; without it no tracer
+provider is set, as in an application that does not trace.
+
+Run: ``.venv/bin/python benchmarks/bench_executor.py [--seeds 5] [--nodes 20,50] [--profile] [--tracing]``
 """
 
 from __future__ import annotations
@@ -309,6 +313,36 @@ async def main_async(args: argparse.Namespace) -> tuple[list[str], bool]:
     return out, ratio_ok and overhead_ok
 
 
+class _CountingExporter:
+    """An OpenTelemetry span exporter that counts the spans it is given and drops them."""
+
+    spans = 0
+
+    def export(self, spans: Any) -> Any:
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        _CountingExporter.spans += len(spans)
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def enable_tracing() -> Any:
+    """A global SDK tracer provider with a batch processor, as an application that traces would set up."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(_CountingExporter()))  # type: ignore[arg-type]
+    trace.set_tracer_provider(provider)
+    return provider
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5, help="random DAGs per size (median reported)")
@@ -317,13 +351,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7, help="runs per overhead case (median reported)")
     parser.add_argument("--profile", action="store_true", help="also cProfile the 100-node cases (automatic on a missed target)")
     parser.add_argument("--top", type=int, default=20, help="functions listed per profile")
+    parser.add_argument("--tracing", action="store_true", help="trace every run (OpenTelemetry SDK; spans counted, then dropped)")
     args = parser.parse_args()
+    provider = enable_tracing() if args.tracing else None
 
     started = time.perf_counter()
     load = os.getloadavg()
     print(
         f"# agentkit executor benchmark — python {platform.python_version()}, {os.cpu_count()} cores, "
-        f"load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min) at start"
+        f"load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min) at start; tracing {'on' if args.tracing else 'off'}"
     )
     out, ok = asyncio.run(main_async(args))
     print("\n".join(out))
@@ -331,6 +367,9 @@ def main() -> None:
         for shape in ("chain", "fan-out"):
             print(f"\n# cProfile, execution stage only, {shape} of 100 zero-latency nodes, 3 runs (top by cumulative time)")
             print(profile(shape, 100, 3, args.top))
+    if provider is not None:
+        provider.force_flush()
+        print(f"# tracing: {_CountingExporter.spans:,} spans made and exported")
     load = os.getloadavg()
     print(f"# done in {time.perf_counter() - started:.0f} s; load average at end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
 
