@@ -1,10 +1,16 @@
 """A compact unit table (no dependency): each unit is a dimension and a factor to the SI unit.
 
-Temperature is affine, so it converts through kelvin with an offset. Lookup is exact
-first (``B`` byte vs ``bit``), then case-insensitive, then without a plural "s".
+Temperature is affine, so it converts through kelvin with an offset; nothing converts
+to or from a temperature below absolute zero. Symbols are case-sensitive, because case
+carries meaning: ``Mb`` is not ``MB`` (a megabit is an eighth of a megabyte), ``Mm`` is
+not ``mm`` and ``Ms`` is not ``ms``. Only spelled-out names (``Kilometre``, ``MILES``)
+are matched regardless of case, and a plural "s" is dropped from names longer than
+three letters. An unknown symbol is an error that suggests the case-folded match.
 """
 
 from __future__ import annotations
+
+import math
 
 _US_GALLON = 3.785411784e-3  # m3
 _TABLE: dict[str, dict[tuple[str, ...], float]] = {
@@ -22,8 +28,8 @@ _TABLE: dict[str, dict[tuple[str, ...], float]] = {
     },
     "time": {  # second
         ("s", "sec", "second"): 1.0, ("ms", "millisecond"): 1e-3, ("us", "µs", "microsecond"): 1e-6,
-        ("ns", "nanosecond"): 1e-9, ("min", "minute"): 60.0, ("h", "hr", "hour"): 3600.0, ("d", "day"): 86400.0,
-        ("wk", "week"): 604800.0, ("yr", "year"): 31557600.0,  # Julian year, 365.25 days
+        ("ns", "nanosecond"): 1e-9, ("min", "minute"): 60.0, ("h", "hr", "hrs", "hour"): 3600.0, ("d", "day"): 86400.0,
+        ("wk", "week"): 604800.0, ("yr", "yrs", "year"): 31557600.0,  # Julian year, 365.25 days
     },
     "volume": {  # cubic metre
         ("m3", "cubic meter", "cubic metre"): 1.0, ("l", "liter", "litre"): 1e-3, ("ml", "milliliter", "millilitre"): 1e-6,
@@ -41,7 +47,8 @@ _TABLE: dict[str, dict[tuple[str, ...], float]] = {
         ("B", "byte"): 1.0, ("bit",): 0.125, ("kB", "KB", "kilobyte"): 1e3, ("MB", "megabyte"): 1e6,
         ("GB", "gigabyte"): 1e9, ("TB", "terabyte"): 1e12, ("PB", "petabyte"): 1e15, ("KiB", "kibibyte"): 1024.0,
         ("MiB", "mebibyte"): 1024.0**2, ("GiB", "gibibyte"): 1024.0**3, ("TiB", "tebibyte"): 1024.0**4,
-        ("kbit", "kilobit"): 125.0, ("Mbit", "megabit"): 125e3, ("Gbit", "gigabit"): 125e6,
+        ("kbit", "kb", "kilobit"): 125.0, ("Mbit", "Mb", "megabit"): 125e3, ("Gbit", "Gb", "gigabit"): 125e6,
+        ("Tbit", "Tb", "terabit"): 125e9,
     },
 }  # fmt: skip
 
@@ -59,30 +66,50 @@ for _dimension, _units in _TABLE.items():
         _UNITS.update({n: (_dimension, _factor, 0.0) for n in _names})
 for _names, (_scale, _offset) in _TEMPERATURE.items():
     _UNITS.update({n: ("temperature", _scale, _offset) for n in _names})
-_FOLDED: dict[str, str] = {}
+#: Names matched regardless of case: spelled-out words (all lower case, over three letters, with no
+#: digit), never symbols such as ``mm``/``Mm``, ``kB``/``KB`` or ``mbit``.
+_WORDS: dict[str, str] = {n: n for n in _UNITS if n.islower() and len(n) > 3 and not any(c.isdigit() for c in n)}
+_WORDS.update({n.lower(): n for n in ("celsius", "fahrenheit", "kelvin", "rankine", "centigrade")})
+_FOLDED: dict[str, list[str]] = {}
 for _name in _UNITS:
-    _FOLDED.setdefault(_name.lower(), _name)
+    _FOLDED.setdefault(_name.casefold(), []).append(_name)
 
 
 def lookup(unit: str) -> tuple[str, float, float]:
-    """(dimension, scale, offset) of ``unit``; ValueError names the unit when unknown."""
+    """(dimension, scale, offset) of ``unit``; ValueError names the unit (and a case-folded match) when unknown."""
     text = " ".join(unit.strip().split())
     text = text.removeprefix("degrees ").removeprefix("degree ")
-    for candidate in (text, text.lower(), text.lower()[:-1] if len(text) > 3 and text.lower().endswith("s") else ""):
-        name = candidate if candidate in _UNITS else _FOLDED.get(candidate)
-        if name:
-            return _UNITS[name]
-    raise ValueError(f"unknown unit {unit!r}")
+    if text in _UNITS:
+        return _UNITS[text]
+    folded = text.lower()
+    for candidate in (folded, folded[:-1] if len(folded) > 4 and folded.endswith("s") else ""):
+        if candidate in _WORDS:
+            return _UNITS[_WORDS[candidate]]
+    if len(text) > 3 and text.endswith("s") and text[:-1] in _UNITS and len(text[:-1]) > 2:
+        return _UNITS[text[:-1]]  # "Mbits", "KiBs"
+    near = _FOLDED.get(text.casefold(), [])
+    hint = f" (units are case-sensitive: did you mean {' or '.join(map(repr, near))}?)" if near else ""
+    raise ValueError(f"unknown unit {unit!r}{hint}")
 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:
-    """``value`` in ``from_unit`` expressed in ``to_unit`` (12 significant digits)."""
+    """``value`` in ``from_unit`` expressed in ``to_unit`` (12 significant digits).
+
+    ValueError for non-finite values and results, and for temperatures below absolute zero.
+    """
+    if not math.isfinite(value):
+        raise ValueError(f"the value is not a finite number ({value})")
     src, dst = lookup(from_unit), lookup(to_unit)
     if src[0] != dst[0]:
         raise ValueError(f"cannot convert {src[0]} ({from_unit}) to {dst[0]} ({to_unit})")
-    result = (value + src[2]) * src[1] / dst[1] - dst[2]
+    kelvin = (value + src[2]) * src[1]
+    if src[0] == "temperature" and kelvin < -1e-9:
+        raise ValueError(f"{value:g} {from_unit} is below absolute zero ({-src[2]:g} {from_unit})")
+    result = kelvin / dst[1] - dst[2]
     if src[0] == "temperature":  # offsets leave float dust: 32 F -> 5.7e-14 C
         result = round(result, 9)
+    if not math.isfinite(result):
+        raise ValueError(f"{value:g} {from_unit} is too large to express in {to_unit}")
     return float(f"{result:.12g}")
 
 

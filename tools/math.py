@@ -25,6 +25,7 @@ MAX_EXPRESSION_CHARS = 500
 MAX_NODES = 300
 MAX_INT_BITS = 10_000  # about 3,000 decimal digits
 MAX_FACTORIAL = 1_000
+MAX_ROUND_DIGITS = 400  # round(1, -10**7) would build 10**(10**7) first: seconds of CPU, unstoppable
 
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
@@ -44,12 +45,33 @@ def _factorial(n: float) -> int:
     return math.factorial(int(n))
 
 
+def _round(number: float, ndigits: Any = None) -> int | float:
+    if ndigits is None:
+        return round(number)
+    if isinstance(ndigits, float) and ndigits.is_integer():
+        ndigits = int(ndigits)
+    if not isinstance(ndigits, int):
+        raise ValueError("round's digits must be a whole number")
+    if abs(ndigits) > MAX_ROUND_DIGITS:
+        raise ValueError(f"round's digits must be between -{MAX_ROUND_DIGITS} and {MAX_ROUND_DIGITS}")
+    return round(number, ndigits)
+
+
+def finite(value: float, what: str = "the result") -> float:
+    """``value`` when it is a finite number; ValueError naming ``what`` otherwise (NaN and infinity are never answers)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"{what} must be a number, not {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{what} is not a finite number ({value})")
+    return value
+
+
 _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "sqrt": math.sqrt, "cbrt": math.cbrt, "exp": math.exp, "log": math.log, "ln": math.log,
     "log10": math.log10, "log2": math.log2, "sin": math.sin, "cos": math.cos, "tan": math.tan,
     "asin": math.asin, "acos": math.acos, "atan": math.atan, "atan2": math.atan2, "sinh": math.sinh,
     "cosh": math.cosh, "tanh": math.tanh, "degrees": math.degrees, "radians": math.radians,
-    "floor": math.floor, "ceil": math.ceil, "trunc": math.trunc, "abs": abs, "round": round,
+    "floor": math.floor, "ceil": math.ceil, "trunc": math.trunc, "abs": abs, "round": _round,
     "min": min, "max": max, "hypot": math.hypot, "gcd": math.gcd, "factorial": _factorial,
 }  # fmt: skip
 
@@ -61,6 +83,8 @@ def _checked(value: Any) -> int | float:
         raise ValueError(f"the result is too large (over {MAX_INT_BITS} bits)")
     if isinstance(value, float) and math.isnan(value):
         raise ValueError("the result is not a number (NaN)")
+    if isinstance(value, float) and math.isinf(value):
+        raise ValueError("the result is too large (infinite)")
     return value
 
 
@@ -151,7 +175,7 @@ def convert_units(value: float, from_unit: str, to_unit: str) -> float:
         from_unit: the unit of value, e.g. "km"
         to_unit: the unit to convert to, e.g. "mi"
     """
-    return convert(value, from_unit, to_unit)
+    return convert(finite(value, "value"), from_unit, to_unit)
 
 
 @tool(input_types=["number"], output_types=["number"], cost=0.01, quality=0.99, timeout=5)
@@ -162,7 +186,8 @@ def percentage_of(percent: float, value: float) -> float:
         percent: the percentage, e.g. 15 for 15%
         value: the amount the percentage is taken of
     """
-    return float(f"{percent * value / 100:.12g}")
+    result = finite(finite(percent, "percent") * finite(value, "value") / 100, "the result")
+    return float(f"{result:.12g}")
 
 
 def pack() -> ToolRegistry:
@@ -170,4 +195,4 @@ def pack() -> ToolRegistry:
     return registry("math", [calculate, convert_units, percentage_of])
 
 
-__all__ = ["calculate", "convert_units", "evaluate", "pack", "percentage_of"]
+__all__ = ["calculate", "convert_units", "evaluate", "finite", "pack", "percentage_of"]
