@@ -1,8 +1,10 @@
 """``agentkit chat``: a multi-turn terminal session over one Agent.
 
 Line editing and history come from readline. Ctrl-C cancels the running turn (the
-session stays); Ctrl-D or /quit ends it. Earlier turns are context for later ones
-(the Agent keeps them). Tools that need approval are asked about with y/n.
+session stays); Ctrl-D or /quit ends it. Earlier turns are context for later ones:
+the session keeps its own conversation and passes it with every request (the Agent
+keeps none). Calls that need approval are shown with their exact arguments and asked
+about: run, edit the arguments, or reject with a reason.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import events as ev
+from .ask import ask_decisions
 from .errors import AgentkitError, RunCancelledError
 from .render import EventPrinter, plain, plan_tree, safe
 from .result import RunResult, RunStatus
+from .workflow import Turn, turn_of
 
 HELP = """\
 /tools            list the available tools
@@ -39,6 +43,7 @@ class ChatSession:
         self.agent = agent
         self.console = console or Console()
         self.results: list[RunResult] = []
+        self.turns: list[Turn] = []  # this session's conversation, passed with every request
         self.history_file = history_file
         self._printer = EventPrinter(self.console)
         self._setup_readline()
@@ -83,10 +88,10 @@ class ChatSession:
 
     def turn(self, request: str) -> None:
         try:
-            result = asyncio.run(self._run(self.agent.stream(request)))
-            while result is not None and result.status == RunStatus.INTERRUPTED and result.pending_approval:
-                approve = self._ask(result.pending_approval)
-                result = asyncio.run(self._run(self.agent.stream_resume(result.thread_id, approve=approve)))
+            result = asyncio.run(self._run(self.agent.stream(request, history=self.turns)))
+            while result is not None and result.status == RunStatus.INTERRUPTED and result.pending_approvals:
+                decisions = ask_decisions(result.pending_approvals, input, self._say)
+                result = asyncio.run(self._run(self.agent.stream_resume(result.thread_id, decisions=decisions)))
         except (KeyboardInterrupt, RunCancelledError, asyncio.CancelledError):
             self.console.print("[yellow]turn cancelled[/]")
             return
@@ -95,6 +100,7 @@ class ChatSession:
             return
         if result is not None:
             self.results.append(result)
+            self.turns.append(turn_of(result))
             if (result.answer or "").strip() != self._printer.streamed_answer.strip():  # not already streamed
                 self.console.print(f"[bold green]agent>[/] {safe(result.answer or '(no answer)')}", highlight=False)
 
@@ -109,16 +115,8 @@ class ChatSession:
                 result = event.result
         return result
 
-    def _ask(self, pending: dict[str, Any]) -> bool:
-        while True:
-            try:
-                answer = input(f"approve {pending.get('tool')}({json.dumps(pending.get('arguments', {}))})? [y/n] ")
-            except EOFError:
-                return False
-            if answer.strip().lower() in ("y", "yes"):
-                return True
-            if answer.strip().lower() in ("n", "no"):
-                return False
+    def _say(self, text: str) -> None:
+        self.console.print(text, markup=False, highlight=False, soft_wrap=True)
 
     def command(self, line: str) -> bool:
         """Run a slash command; False means leave the session."""
@@ -189,7 +187,7 @@ class ChatSession:
             c.print(f"[bold red]error:[/] cannot load {escape(arg)}: {escape(str(exc))}", highlight=False, soft_wrap=True)
             return
         self.results.extend(loaded)
-        self.agent.history.extend({"request": r.request, "answer": r.answer} for r in loaded)
+        self.turns.extend(turn_of(r) for r in loaded)
         c.print(f"loaded {len(loaded)} turn(s) from {safe(arg)}", highlight=False)
 
 

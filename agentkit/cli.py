@@ -22,7 +22,11 @@ from rich.table import Table
 
 from . import events as ev
 from .errors import AgentkitError, ConfigError
+from .planners import PLANNERS
+from .plugins import Registry
 from .registry import ToolRegistry
+from .retrieval.registry import RETRIEVERS
+from .tools import PACKS
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True, help=__doc__.splitlines()[0])
 tools_app = typer.Typer(no_args_is_help=True, help="List, search and show tools.")
@@ -42,6 +46,13 @@ out = Console()
 
 DEFAULT_PACKS = ["math", "datetime", "text"]
 
+
+def _names(registry: Registry[Any]) -> str:
+    """The names a registry knows (plugins' included), for --help."""
+    names = registry.names()
+    return ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else ", ".join(names)
+
+
 # Agent options default to None (= not given) so that a config file can supply them; see _agent_options.
 ModelOpt = Annotated[
     str | None,
@@ -49,8 +60,8 @@ ModelOpt = Annotated[
 ]
 RoleOpt = Annotated[str | None, typer.Option(help="Model spec for this role (default: --model).")]
 AlphaOpt = Annotated[float | None, typer.Option(min=0.0, max=1.0, help="A* weight of cost against quality (1 = cheapest). Default: 0.5.")]
-StrategyOpt = Annotated[str | None, typer.Option(help="Planner strategy: one-shot or zero-shot. Default: one-shot.")]
-RetrieverOpt = Annotated[str | None, typer.Option(help="Tool retriever: hybrid, bm25 or dense. Default: hybrid.")]
+StrategyOpt = Annotated[str | None, typer.Option(help=f"Planner strategy: {_names(PLANNERS)}. Default: one-shot.")]
+RetrieverOpt = Annotated[str | None, typer.Option(help=f"Tool retriever: {_names(RETRIEVERS)}. Default: hybrid.")]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
@@ -70,8 +81,8 @@ ToolsOpt = Annotated[
         "--tools",
         "-t",
         help=(
-            "Tools to use (repeatable; default: math, datetime, text). A pack name (files, math, datetime, text, data,"
-            " http), a pack with options as PACK:key=value[,key=value] (list values separated by ';', e.g."
+            "Tools to use (repeatable; default: math, datetime, text). A pack name"
+            f" ({', '.join(n for n in PACKS.names() if n != 'taskbench')}), a pack with options as PACK:key=value[,key=value] (list values separated by ';', e.g."
             " 'http:allow_hosts=example.org;api.example.org', 'files:root=/tmp/x'; PACK:VALUE sets the first option),"
             " a TaskBench domain folder (tool_desc.json [+ graph_desc.json]; its tools run simulated, also"
             " taskbench:DIR), a tool file: OpenAI JSON, tools.jsonl, .py with @tool functions, or MCP servers:"
@@ -227,9 +238,20 @@ def _main(
         out.no_color = err.no_color = True
 
 
-@app.command()
+# Exit codes of `agentkit run`, by how the run ended (documented in --help and the README).
+EXIT_CODES = {"ok": 0, "failed": 1, "partial": 3, "unsolvable": 4, "interrupted": 5}
+
+RUN_EPILOG = (
+    "Exit codes: 0 every step succeeded; 1 the run failed (no step succeeded, or an error); "
+    "2 bad flags, configuration or files; 3 partial (some steps failed, were skipped or rejected); "
+    "4 unsolvable with these tools; 5 waiting for an approval (continue with --resume --approve/--reject); "
+    "130 cancelled."
+)
+
+
+@app.command(epilog=RUN_EPILOG)
 def run(
-    request: Annotated[str, typer.Argument(help="What the agent should do.")],
+    request: Annotated[str, typer.Argument(help="What the agent should do (ignored with --resume).")],
     model: ModelOpt = None,
     planner: RoleOpt = None,
     caller: RoleOpt = None,
@@ -241,19 +263,30 @@ def run(
     checkpoint: Annotated[Path | None, typer.Option(help="SQLite file for checkpoints (resume with --thread-id).")] = None,
     thread_id: Annotated[str | None, typer.Option(help="Run id; with --resume, the run to continue.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run --thread-id from its checkpoint.")] = False,
+    approve: Annotated[bool, typer.Option("--approve", help="With --resume: run every pending call as shown.")] = False,
+    reject: Annotated[str | None, typer.Option("--reject", help="With --resume: reject every pending call, with this reason.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole typed result as JSON on stdout.")] = False,
     config: ConfigOpt = None,
 ) -> None:
-    """Answer one request: retrieve tools, plan, choose a path, execute, summarise."""
+    """Answer one request: retrieve tools, plan, choose a path, execute, summarise.
+
+    Calls that need approval are shown with their exact arguments and asked about on a
+    terminal; without one, the run stops with exit code 5 and the resume command.
+    """
     if resume and not (thread_id and checkpoint):
         _fail(ConfigError("--resume needs --thread-id and --checkpoint"))
+    if (approve or reject is not None) and not resume:
+        _fail(ConfigError("--approve and --reject go with --resume"))
+    if approve and reject is not None:
+        _fail(ConfigError("--approve and --reject exclude each other"))
     options = _agent_options(
         config, tools=tools, model=model, planner=planner, caller=caller, summarizer=summarizer,
         strategy=strategy, retriever=retriever, alpha=alpha,
     )  # fmt: skip
     agent = build_agent(options.pop("tools"), **options, checkpoint=checkpoint)
+    decision = {"approve": True} if approve else ({"approve": False, "reason": reject or None} if reject is not None else None)
     try:
-        result = asyncio.run(_show_run(agent, request, thread_id, resume, quiet=as_json))
+        result = asyncio.run(_drive_run(agent, request, thread_id, resume, decision, quiet=as_json))
     except AgentkitError as exc:
         _fail(exc)
     except KeyboardInterrupt:
@@ -262,10 +295,47 @@ def run(
     if as_json:
         print(result.model_dump_json(indent=2))
     else:
-        out.print(result.answer or "(no answer)")
+        _print_outcome(result, checkpoint)
     _finish_retrieval_index(agent)
-    if result.status.value in ("failed",):
-        raise typer.Exit(1)
+    code = EXIT_CODES.get(result.status.value, 1)
+    if code:
+        raise typer.Exit(code)
+
+
+def _print_outcome(result: Any, checkpoint: Path | None) -> None:
+    from .ask import describe
+
+    if result.status.value == "interrupted":
+        for pending in result.pending_approvals:
+            err.print(describe(pending), markup=False, highlight=False, soft_wrap=True)
+        where = f" --checkpoint {checkpoint}" if checkpoint else ""
+        err.print(f"waiting for approval; continue with: agentkit run - --resume --thread-id {result.thread_id}{where} "
+                  "--approve (or --reject REASON)", markup=False, highlight=False)  # fmt: skip
+        if checkpoint is None:
+            err.print("(without --checkpoint the paused run is lost when this process ends)", markup=False)
+        return
+    if not result.grounded:
+        err.print("note: the model's answer stated " + ", ".join(result.ungrounded[:5])
+                  + ", which no tool returned; showing the tool results instead", markup=False, highlight=False)  # fmt: skip
+    out.print(result.answer or "(no answer)", markup=False, highlight=False)
+    if result.status.value != "ok":
+        err.print(f"status: {result.status.value}", markup=False)
+
+
+async def _drive_run(
+    agent: Any, request: str, thread_id: str | None, resume: bool, decision: dict[str, Any] | None, *, quiet: bool
+) -> Any:
+    """The run, then (on a terminal) one question per pending approval until it ends."""
+    from .ask import ask_decisions
+
+    if resume:
+        result = await _show_run(agent.stream_resume(thread_id, approve=decision), quiet=quiet)
+    else:
+        result = await _show_run(agent.stream(request, thread_id=thread_id), quiet=quiet)
+    while result.status.value == "interrupted" and result.pending_approvals and sys.stdin.isatty() and not quiet:
+        decisions = ask_decisions(result.pending_approvals, input, lambda text: err.print(text, markup=False, highlight=False, soft_wrap=True))
+        result = await _show_run(agent.stream_resume(result.thread_id, decisions=decisions), quiet=quiet)
+    return result
 
 
 def _finish_retrieval_index(agent: Any) -> None:
@@ -282,13 +352,14 @@ def _finish_retrieval_index(agent: Any) -> None:
         err.print("skipped: the next run builds it again")
 
 
-async def _show_run(agent: Any, request: str, thread_id: str | None, resume: bool, *, quiet: bool) -> Any:
+async def _show_run(stream: Any, *, quiet: bool) -> Any:
     from .render import EventPrinter
 
     printer = EventPrinter(err, quiet=quiet)
-    stream = agent.stream_resume(thread_id) if resume else agent.stream(request, thread_id=thread_id)
     result = None
     async for event in stream:
+        if isinstance(event, ev.ApprovalRequested):
+            continue  # shown with the outcome, or asked about
         printer.show(event)
         if isinstance(event, ev.Finished):
             result = event.result
@@ -323,7 +394,7 @@ def chat(
 def models(as_json: JsonOpt = False) -> None:
     """Show the default model, where its GGUF lives, and the available backends."""
     from .models.llamacpp import default_gguf_path, gpu_offload_available
-    from .models.spec import ACCEPTED_FORMS
+    from .models.spec import BACKENDS, accepted_forms
 
     try:
         path = default_gguf_path()
@@ -333,7 +404,7 @@ def models(as_json: JsonOpt = False) -> None:
         _print_json({
             "default_model": "llamacpp:default", "gguf": str(path), "gguf_bytes": path.stat().st_size,
             "backends": {"llamacpp": {"gpu_offload": gpu_offload_available()}, "openai": {"api_key_env": "OPENAI_API_KEY"}},
-            "spec_forms": list(ACCEPTED_FORMS),
+            "spec_forms": accepted_forms(), "registered_backends": BACKENDS.names(),
         })  # fmt: skip
         return
     table = Table(title="agentkit models", show_header=False)
@@ -341,7 +412,8 @@ def models(as_json: JsonOpt = False) -> None:
     table.add_row("GGUF file", f"{path} ({path.stat().st_size / 1e6:.0f} MB)")
     table.add_row("llamacpp backend", "llama-cpp-python, " + ("GPU offload available" if gpu_offload_available() else "CPU only"))
     table.add_row("openai backend", "any OpenAI-compatible URL (OpenAI, vLLM, llama.cpp server); key from $OPENAI_API_KEY")
-    table.add_row("spec forms", "\n".join(ACCEPTED_FORMS))
+    table.add_row("all backends", ", ".join(BACKENDS.names()) + " (agentkit.models.register_backend, agentkit.backends entry points)")
+    table.add_row("spec forms", "\n".join(accepted_forms()))
     out.print(table)
 
 
@@ -396,18 +468,18 @@ def tools_search(
     query: str,
     tools: ToolsOpt = None,
     k: Annotated[int, typer.Option("--k", "-k", min=1, help="How many tools to show.")] = 5,
-    retriever: Annotated[str | None, typer.Option(help="hybrid, bm25 or dense. Default: hybrid.")] = None,
+    retriever: Annotated[str | None, typer.Option(help=f"{_names(RETRIEVERS)}. Default: hybrid.")] = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Rank tools for a query with the retriever."""
-    from .retrieval import make_retriever
+    from .retrieval import build_retriever
 
     options = _agent_options(config, tools=tools, retriever=retriever)
     tools, retriever = options["tools"], options["retriever"]
     try:
         registry = load_tool_sources(tools).registry
-        hits = make_retriever(retriever, list(registry)).search(query, k=k)  # type: ignore[arg-type]
+        hits = build_retriever(retriever, list(registry), cache=False).search(query, k=k)
     except AgentkitError as exc:
         _fail(exc)
     if as_json:

@@ -8,7 +8,9 @@ Three roots, so callers can tell who has to act::
     │   ├── ToolDefinitionError     a tool that cannot be built (bad schema, duplicate name)
     │   ├── ToolLoadError           a tool documentation file or entry that cannot be read
     │   ├── UnknownToolError        a tool name that is not in the registry
-    │   └── GrammarConversionError  a JSON Schema llama.cpp cannot turn into a grammar
+    │   ├── GrammarConversionError  a JSON Schema llama.cpp cannot turn into a grammar
+    │   ├── CheckpointError         a checkpoint file that cannot be opened or read
+    │   └── UnknownThreadError      resume of a thread id the checkpoint does not hold
     ├── RunError                    a run failed; partial results travel on the exception
     │   ├── ModelError              a model backend failed (unreachable, HTTP error, bad reply)
     │   │   └── StructuredOutputError   output still invalid against its schema after repair
@@ -153,8 +155,25 @@ class RunCancelledError(RunError):
     """The run was cancelled before it finished."""
 
 
+class CheckpointError(ConfigError):
+    """A checkpoint file that cannot be opened or read (garbage, truncated, locked, not a file)."""
+
+
+class UnknownThreadError(ConfigError, KeyError):
+    """A thread id that the checkpointer holds no run for (resume needs an earlier run)."""
+
+    def __init__(self, thread_id: str):
+        super().__init__(f"no run with thread id {thread_id!r} in this checkpoint")
+        self.thread_id = thread_id
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 __all__ = [
     "AgentkitError",
+    "CheckpointError",
+    "UnknownThreadError",
     "ConfigError",
     "ModelSpecError",
     "ToolDefinitionError",

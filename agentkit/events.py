@@ -53,10 +53,15 @@ class NodeFailed(BaseModel):
 
 
 class ApprovalRequested(BaseModel):
+    """A call waits for a person: exactly these arguments run if it is approved."""
+
     kind: Literal["approval_requested"] = "approval_requested"
+    id: str | None = None  # the interrupt id, to decide this call alone (Agent.resume(decisions={id: ...}))
     index: int
     tool: str
     arguments: dict[str, Any]
+    step: str = ""
+    why: str = ""
 
 
 class TokenGenerated(BaseModel):

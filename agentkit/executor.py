@@ -1,8 +1,19 @@
-"""Runs one plan node: resolve references, fill arguments, approve, call with timeout and retry, recover.
+"""Runs a plan: every node as arguments task -> approval interrupt -> tool task, recovering per node.
 
-Recovery is the A* search's: a failed tool updates its cost/quality for that
-subtask, the :class:`~agentkit.search.PathSearch` re-plans the unfinished part, and
-the node tries the next-best tool (arguments re-filled by the caller for it).
+Each plan node is a LangGraph task, called in a fixed order (stable task ids across
+resumes); it waits only for its own inputs, so the makespan follows the critical path.
+Inside a node, each attempt is two checkpointed tasks:
+
+1. *prepare*: the A* search picks the tool and the caller fills its arguments. Its
+   result is saved before any approval is asked, so the arguments a person approves are
+   exactly the ones that run, after a resume or a process restart too;
+2. an approval interrupt, when the tool (or its predicate on these arguments) asks for one;
+3. *invoke*: the tool call with timeout and retries, saved so a resume never repeats it.
+
+Recovery is per node: a failing tool gets one caller retry with the error text, then
+reports to the search, which re-plans and offers the next candidate. A node that runs
+out of candidates fails alone (it and its dependents leave the search); independent
+nodes carry on.
 """
 
 from __future__ import annotations
@@ -12,8 +23,11 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
+from langgraph.func import task
+from langgraph.types import interrupt
 from pydantic import BaseModel, Field
 
+from . import events as ev
 from .errors import (
     GrammarConversionError,
     ModelError,
@@ -25,17 +39,22 @@ from .errors import (
     UnsolvableError,
 )
 from .models import Usage
-from .plan import NODE_REF, TaskPlan
-from .planning import coerce_value, is_reference
+from .plan import TaskPlan
+from .problem import step_texts
+from .references import coerce_arguments, resolve_references
 from .registry import ToolRegistry
 from .result import NodeResult, NodeStatus
-from .roles import Caller, short
+from .roles import Caller
+from .sanitize import bound_text, safe_output
 from .search import PathSearch
 from .tool import Tool
 
+Emit = Callable[[Any], None]
+_ERROR_CHARS = 2000
+
 
 class ExecutionPolicy(BaseModel):
-    """How nodes run: who fills arguments, parallelism, per-node timeout and retries of the same tool."""
+    """How nodes run: who fills arguments, parallelism, timeouts, retries and approvals."""
 
     arguments: Literal["caller", "planner"] = Field(
         default="caller",
@@ -48,38 +67,43 @@ class ExecutionPolicy(BaseModel):
     )
     max_concurrency: int = Field(default=4, ge=1)
     node_timeout: float = Field(default=60.0, gt=0)
-    retries: int = Field(default=1, ge=0, description="extra attempts of the same tool before switching")
+    retries: int = Field(default=1, ge=0, description="extra calls of the same tool with the same arguments (idempotent tools only)")
     retry_backoff: float = Field(default=0.2, ge=0)
+    caller_retries: int = Field(default=1, ge=0, description="caller re-fills after the tool raised or rejected its arguments")
+    max_tools_per_node: int = Field(default=4, ge=1, description="different tools one node may try")
+    guard_side_effects: bool = Field(
+        default=True,
+        description="tools with side effects need approval once untrusted tool output entered the conversation",
+    )
 
 
-def resolve_references(value: Any, outputs: dict[int, Any]) -> Any:
-    """Replace ``<node-j>`` with node j's output: the object itself when the value is only the reference."""
-    if isinstance(value, str):
-        whole = NODE_REF.fullmatch(value.strip())
-        if whole and int(whole.group(1)) in outputs:
-            return outputs[int(whole.group(1))]
-        return NODE_REF.sub(lambda m: short(outputs.get(int(m.group(1)), m.group(0)), 500), value)
-    if isinstance(value, dict):
-        return {k: resolve_references(v, outputs) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve_references(v, outputs) for v in value]
-    return value
+class Decision(BaseModel):
+    """A person's answer to an approval request: run (as shown, or with edited arguments) or not, and why."""
+
+    approve: bool
+    arguments: dict[str, Any] | None = None
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, value: Any) -> Decision:
+        if isinstance(value, Decision):
+            return value
+        if isinstance(value, dict) and "approve" in value:
+            return cls.model_validate(value)
+        if isinstance(value, dict):  # edited arguments: approve with these
+            return cls(approve=True, arguments=value)
+        return cls(approve=bool(value))
 
 
-def _coerce(tool: Tool, args: dict[str, Any]) -> dict[str, Any]:
-    """Model strings to the parameter's type, and upstream objects to text where a string is expected."""
-    props = tool.parameters.get("properties", {})
-    out = {}
-    for name, value in args.items():
-        prop = props.get(name, {})
-        if prop.get("type") == "string" and not isinstance(value, str):
-            value = value["value"] if isinstance(value, dict) and isinstance(value.get("value"), str) else short(value, 4000)
-        out[name] = coerce_value(value, prop)
-    return out
+class NodeOutcome(BaseModel):
+    """What executing a plan produced: node results in plan order, and the caller's usage."""
+
+    results: list[NodeResult]
+    caller_usage: Usage = Field(default_factory=Usage)
 
 
-class NodeRunner:
-    """Executes nodes of one plan, sharing the run's PathSearch between them."""
+class PlanExecutor:
+    """Executes one plan inside a LangGraph entrypoint, sharing the run's PathSearch between nodes."""
 
     def __init__(
         self,
@@ -90,8 +114,8 @@ class NodeRunner:
         search: PathSearch,
         caller: Caller | None,
         policy: ExecutionPolicy,
-        emit: Callable[[Any], None],
-        approve: Callable[[dict[str, Any]], Any],
+        emit: Emit,
+        untrusted_context: bool = False,
     ):
         self.plan = plan
         self.request = request
@@ -100,143 +124,287 @@ class NodeRunner:
         self.caller = caller
         self.policy = policy
         self.emit = emit
-        self.approve = approve
+        self.untrusted_context = untrusted_context
+        self.steps = step_texts(plan)
         self.caller_usage = Usage()
         self._semaphore = asyncio.Semaphore(policy.max_concurrency)
+        self._fillers = _ArgumentFiller(self)
 
-    async def run(self, index: int, upstream: dict[int, Any]) -> NodeResult:
-        from .events import NodeFailed, NodeStarted
+    async def run(self) -> NodeOutcome:
+        """Every node as a task, called in a fixed order, each awaiting only its inputs."""
+        loop = asyncio.get_running_loop()
+        n = len(self.plan.task_nodes)
+        done: dict[int, asyncio.Future[dict[str, Any]]] = {i: loop.create_future() for i in range(n)}
+        deps: dict[int, set[int]] = {i: set() for i in range(n)}
+        for s, t in self.plan.dependencies():
+            if s != t:
+                deps[t].add(s)
 
-        planned = self.plan.task_nodes[index]
-        step = self.plan.task_steps[index] if index < len(self.plan.task_steps) else planned.task
-        attempts: list[str] = []
-        sid = str(index)
-        async with self._semaphore:
-            while True:
-                try:
-                    tool_name = self.search.best().assignments[sid].tool
-                except UnsolvableError as exc:
-                    last = attempts[-1] if attempts else planned.task
-                    return NodeResult(
-                        index=index, tool=last, status=NodeStatus.FAILED, attempts=attempts,
-                        error=getattr(self, "_last_error", str(exc)), error_type=getattr(self, "_last_type", "UnsolvableError"),
-                    )  # fmt: skip
-                attempts.append(tool_name)
-                tool = self.registry.get(tool_name)
-                started = time.perf_counter()
-                try:
-                    args = await self._arguments(index, tool, planned.task, planned.arguments, upstream, step)
-                    if tool.needs_approval:
-                        decision = self.approve({"index": index, "tool": tool.name, "arguments": args})
-                        if not _approved(decision):
-                            return NodeResult(
-                                index=index, tool=tool.name, arguments=args, status=NodeStatus.REJECTED,
-                                attempts=attempts, error="the call was not approved", error_type="Rejected",
-                            )  # fmt: skip
-                    self.emit(NodeStarted(index=index, tool=tool.name, arguments=_jsonable(args)))
-                    output = await self._call(tool, args)
-                except (ToolExecutionError, ToolTimeoutError, ToolArgumentError, UnknownToolError, StructuredOutputError) as exc:
-                    latency = time.perf_counter() - started
-                    self._last_error, self._last_type = str(exc), type(exc).__name__
-                    kind = "invalid" if isinstance(exc, ToolArgumentError | StructuredOutputError) else exc
-                    self.search.report_failure(sid, tool.name, kind, latency=latency)
-                    try:
-                        next_tool: str | None = self.search.best().assignments[sid].tool
-                    except UnsolvableError:
-                        next_tool = None
-                    self.emit(NodeFailed(index=index, tool=tool.name, error=str(exc), next_tool=next_tool))
-                    if next_tool is None:
-                        return NodeResult(
-                            index=index, tool=tool.name, status=NodeStatus.FAILED, attempts=attempts,
-                            error=str(exc), error_type=type(exc).__name__, latency_s=latency,
-                        )  # fmt: skip
-                    continue
-                latency = time.perf_counter() - started
-                self.search.report_success(sid, tool.name, latency=latency)
-                return NodeResult(
-                    index=index, tool=tool.name, arguments=_jsonable(args), status=NodeStatus.OK,
-                    output=output, attempts=attempts, latency_s=latency, simulated=tool.simulated,
+        @task
+        async def run_node(index: int) -> dict[str, Any]:
+            upstream = {j: await done[j] for j in sorted(deps[index])}
+            failed = [j for j, r in upstream.items() if r["status"] != NodeStatus.OK]
+            if failed:
+                result = NodeResult(
+                    index=index, tool=self.plan.task_nodes[index].task, status=NodeStatus.SKIPPED,
+                    error=f"skipped: upstream step(s) {[j + 1 for j in failed]} did not succeed", error_type="Skipped",
                 )  # fmt: skip
+                self.search.abandon(str(index))
+            else:
+                async with self._semaphore:
+                    result = await self._node(index, {j: r["output"] for j, r in upstream.items()})
+            self.emit(ev.NodeFinished(result=result))
+            return result.model_dump(mode="json")
 
-    async def _arguments(
-        self, index: int, tool: Tool, planned_tool: str, planned: dict[str, Any], upstream: dict[int, Any], step: str
-    ) -> dict[str, Any]:
-        """The node's arguments for ``tool`` (the planned tool or a substitute), by the policy's ``arguments``.
+        futures = [run_node(i) for i in range(n)]
 
-        'caller': the caller fills the literal arguments, the plan's whole-value references
-        stay; if that does not validate, the planner's arguments; then the caller once more,
-        for every argument, shown the problems. 'planner': the planner's arguments, then
-        the caller with the problems.
-        """
+        async def settle(i: int, fut: Any) -> None:
+            try:
+                value = await fut
+            except BaseException as exc:
+                done[i].set_exception(exc)
+                done[i].exception()  # mark retrieved: the error surfaces through gather below
+                raise
+            if value["status"] == NodeStatus.OK:
+                self.search.finished[str(i)] = value["tool"]  # a cached result after a resume counts as finished
+            done[i].set_result(value)
+
+        await asyncio.gather(*(settle(i, f) for i, f in enumerate(futures)))
+        results = [NodeResult.model_validate(done[i].result()) for i in range(n)]
+        return NodeOutcome(results=results, caller_usage=self.caller_usage)
+
+    # -- one node ----------------------------------------------------------------------
+
+    async def _node(self, index: int, upstream: dict[int, Any]) -> NodeResult:
+        """Attempts until one succeeds, the node runs out of tools, or a person rejects the call."""
+        sid = str(index)
+        attempts: list[str] = []
+        last: tuple[str, str] | None = None  # (error, type) of this node's last failed attempt
+        retry: tuple[str, str] | None = None  # (tool, error text) the caller re-fills once
+
+        @task
+        async def prepare(attempt: int, forced: str | None, problems: str | None) -> dict[str, Any]:
+            """The tool and its arguments for one attempt; checkpointed before any approval."""
+            tool_name = forced or self._choose(sid)
+            if tool_name is None:
+                return {"exhausted": True}
+            tool = self.registry.get(tool_name)
+            try:
+                args = await self._fillers.fill(index, tool, upstream, problems)
+            except (ToolArgumentError, StructuredOutputError, UnknownToolError) as exc:
+                return {"tool": tool_name, "error": bound_text(str(exc), _ERROR_CHARS), "error_type": type(exc).__name__}
+            return {"tool": tool_name, "arguments": safe_output(args)}
+
+        @task
+        async def invoke(attempt: int, tool_name: str, args: dict[str, Any]) -> dict[str, Any]:
+            return await self._invoke(self.registry.get(tool_name), args)
+
+        attempt = 0
+        while True:
+            tried = len(set(attempts))
+            if retry is None and tried >= self.policy.max_tools_per_node:
+                return self._failed(index, attempts, last, "no more tools to try")
+            prepared = await prepare(attempt, retry[0] if retry else None, retry[1] if retry else None)
+            attempt += 1
+            if prepared.get("exhausted"):
+                return self._failed(index, attempts, last, "no executable tool can serve this step")
+            tool = self.registry.get(prepared["tool"])
+            attempts.append(tool.name)
+            if "error" in prepared:  # no usable arguments: a caller retry would not have more to go on
+                outcome: dict[str, Any] = {
+                    "error": prepared["error"], "error_type": prepared["error_type"], "kind": "invalid", "unfilled": True,
+                }  # fmt: skip
+            else:
+                args = prepared["arguments"]
+                decision = self._approval(index, tool, args)
+                if decision is not None and not decision.approve:
+                    return self._rejected(index, tool, args, attempts, decision)
+                if decision is not None and decision.arguments is not None:
+                    args = decision.arguments
+                self.emit(ev.NodeStarted(index=index, tool=tool.name, arguments=args))
+                started = time.perf_counter()
+                outcome = await invoke(attempt, tool.name, args)
+                if "output" in outcome:
+                    self.search.report_success(sid, tool.name, latency=time.perf_counter() - started)
+                    return NodeResult(
+                        index=index, tool=tool.name, arguments=args, status=NodeStatus.OK, output=outcome["output"],
+                        attempts=attempts, latency_s=outcome.get("latency_s", 0.0), simulated=tool.simulated,
+                    )  # fmt: skip
+            last = (outcome["error"], outcome["error_type"])
+            retry = self._caller_retry(tool, outcome, retry)
+            if retry is None:
+                self.search.report_failure(sid, tool.name, outcome.get("kind", "error"), latency=outcome.get("latency_s"))
+            next_tool = retry[0] if retry else self._choose(sid)
+            self.emit(ev.NodeFailed(
+                index=index, tool=tool.name, error=outcome["error"], next_tool=next_tool,
+                error_type=outcome["error_type"], latency_s=outcome.get("latency_s"),
+            ))  # fmt: skip
+            if next_tool is None:
+                return self._failed(index, attempts, last, "no more tools to try")
+
+    def _choose(self, sid: str) -> str | None:
+        """The search's tool for ``sid`` now, or None when this subtask has no candidate left."""
+        try:
+            return self.search.best().assignments[sid].tool
+        except UnsolvableError as exc:
+            if getattr(exc, "subtask", sid) != sid:  # another subtask is stuck: leave it out, ask again
+                self.search.abandon(exc.subtask)  # type: ignore[attr-defined]
+                return self._choose(sid)
+            self.search.abandon(sid)
+            return None
+
+    def _caller_retry(self, tool: Tool, outcome: dict[str, Any], previous: tuple[str, str] | None) -> tuple[str, str] | None:
+        """One more try of the same tool with arguments re-filled from the error text, when that is safe."""
+        if self.caller is None or self.policy.caller_retries == 0 or previous is not None:
+            return None
+        if outcome.get("timed_out") or outcome.get("unfilled"):
+            return None  # it may still be running: never call it again; or the caller already failed to fill it
+        rejected = outcome.get("kind") == "invalid"
+        if not rejected and not tool.idempotent:
+            return None  # it may have acted before failing
+        return (tool.name, f"the last call failed: {outcome['error']}")
+
+    def _approval(self, index: int, tool: Tool, args: dict[str, Any]) -> Decision | None:
+        """Ask a person (a LangGraph interrupt) when the tool needs it; None when it does not."""
+        why = None
+        if tool.approval_needed(args):
+            why = "the tool asks for approval"
+        elif self.policy.guard_side_effects and tool.side_effects and self.untrusted_context:
+            why = "the tool changes the world and the plan was made after untrusted tool output"
+        if why is None:
+            return None
+        step = self.steps[index] if index < len(self.steps) else ""
+        decision = Decision.of(interrupt({"index": index, "tool": tool.name, "arguments": args, "step": step, "why": why}))
+        if decision.arguments is not None:
+            decision = decision.model_copy(update={"arguments": tool.validate_arguments(decision.arguments)})
+        return decision
+
+    async def _invoke(self, tool: Tool, args: dict[str, Any]) -> dict[str, Any]:
+        """The tool call with timeout and retries, as checkpointable data (output or error)."""
+        timeout = tool.timeout or self.policy.node_timeout
+        retries = self.policy.retries if tool.idempotent else 0
+        started = time.perf_counter()
+        for attempt in range(retries + 1):
+            try:
+                output = await asyncio.wait_for(tool.acall(args), timeout)
+            except TimeoutError:
+                error = ToolTimeoutError(tool.name, timeout)
+                return _failure(error, "timeout", started, timed_out=True)  # never retried while it may still run
+            except ToolArgumentError as exc:
+                return _failure(exc, "invalid", started)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any tool exception becomes a node failure
+                last = _failure(ToolExecutionError(tool.name, exc), "error", started)
+                if attempt < retries:
+                    await asyncio.sleep(self.policy.retry_backoff * (2**attempt))
+                    continue
+                return last
+            return {"output": safe_output(output), "latency_s": time.perf_counter() - started}
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _failed(self, index: int, attempts: list[str], last: tuple[str, str] | None, why: str) -> NodeResult:
+        error, error_type = last if last is not None else (why, "UnsolvableError")
+        tool = attempts[-1] if attempts else self.plan.task_nodes[index].task
+        return NodeResult(index=index, tool=tool, status=NodeStatus.FAILED, attempts=attempts, error=error, error_type=error_type)
+
+    def _rejected(self, index: int, tool: Tool, args: dict[str, Any], attempts: list[str], decision: Decision) -> NodeResult:
+        self.search.abandon(str(index))
+        reason = f"the call was not approved: {decision.reason}" if decision.reason else "the call was not approved"
+        return NodeResult(
+            index=index, tool=tool.name, arguments=args, status=NodeStatus.REJECTED, attempts=attempts,
+            error=bound_text(reason, 500), error_type="Rejected",
+        )  # fmt: skip
+
+
+def _failure(error: Exception, kind: str, started: float, timed_out: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "error": bound_text(str(error), _ERROR_CHARS), "error_type": type(error).__name__, "kind": kind,
+        "latency_s": time.perf_counter() - started,
+    }  # fmt: skip
+    if timed_out:
+        out["timed_out"] = True
+    return out
+
+
+class _ArgumentFiller:
+    """A node's arguments for a tool (the planned one or a stand-in), by the policy's ``arguments``.
+
+    'caller': the caller fills the literal arguments, the plan's whole-value references stay;
+    if that does not validate, the planner's arguments; then the caller once more, for every
+    argument, shown the problems. 'planner': the planner's arguments, then the caller with
+    the problems. ``problems`` (a failed call's error) goes straight to the caller.
+    """
+
+    def __init__(self, executor: PlanExecutor):
+        self.x = executor
+
+    async def fill(self, index: int, tool: Tool, upstream: dict[int, Any], problems: str | None) -> dict[str, Any]:
+        x = self.x
+        planned_node = x.plan.task_nodes[index]
+        planned = planned_node.arguments  # a stand-in tool uses them only if they validate against its schema
 
         def validated(args: dict[str, Any]) -> dict[str, Any]:
-            return tool.validate_arguments(_coerce(tool, resolve_references(args, upstream)))
+            return tool.validate_arguments(coerce_arguments(tool, resolve_references(args, upstream)))
 
-        if self.caller is None:
+        if x.caller is None:
             return validated(planned)
         props = tool.parameters.get("properties", {})
-        flow = {k: v for k, v in planned.items() if k in props and is_reference(v)}
+        flow = {k: v for k, v in planned.items() if k in props and _is_reference(v)}
+        if problems is not None:
+            return validated({**flow, **await self._ask(index, tool, planned, upstream, problems, None)})
         error: Exception | None = None
-        if self.policy.arguments == "caller":
+        if x.policy.arguments == "caller":
             to_fill = [name for name in props if name not in flow]
             try:
-                args = await self._call_caller(index, tool, planned, upstream, step, None, to_fill) if to_fill else {}
+                args = await self._ask(index, tool, planned, upstream, None, to_fill) if to_fill else {}
                 return validated({**flow, **args})
             except (ToolArgumentError, ModelError, GrammarConversionError) as exc:
                 error = exc  # unusable arguments, or the caller's model failed: the planner's may still do
         try:
             return validated(planned)
         except ToolArgumentError as exc:
-            error = error if tool.name != planned_tool else exc
-        if self.policy.arguments == "caller" and not flow and error is not None:
+            error = error if tool.name != planned_node.task and error is not None else exc
+        if x.policy.arguments == "caller" and not flow and error is not None:
             raise _as_argument_error(tool, error)  # the caller already had every argument to fill
-        problems = str(error) if error is not None else None
         try:
-            args = await self._call_caller(index, tool, planned, upstream, step, problems, None)
+            args = await self._ask(index, tool, planned, upstream, str(error) if error else None, None)
         except (ModelError, GrammarConversionError) as exc:
             raise _as_argument_error(tool, error or exc) from None
         return validated(args)
 
-    async def _call_caller(
-        self, index: int, tool: Tool, planned: dict[str, Any], upstream: dict[int, Any], step: str,
-        problems: str | None, to_fill: list[str] | None,
+    async def _ask(
+        self, index: int, tool: Tool, planned: dict[str, Any], upstream: dict[int, Any], problems: str | None,
+        to_fill: list[str] | None,
     ) -> dict[str, Any]:  # fmt: skip
-        from .events import TokenGenerated
-
-        assert self.caller is not None
-        named = {f"<node-{j}> ({self.plan.task_nodes[j].task})": v for j, v in upstream.items()}
+        x = self.x
+        assert x.caller is not None
+        named = {f"<node-{j}> ({x.plan.task_nodes[j].task})": v for j, v in upstream.items()}
+        step = x.steps[index] if index < len(x.steps) else tool.name
         try:
-            args, usage = await self.caller.call_arguments(
-                tool, request=self.request, step=step, planned=planned, upstream=named, problems=problems, fill=to_fill,
-                on_token=lambda text: self.emit(TokenGenerated(role="caller", text=text, index=index)),
+            args, usage = await x.caller.call_arguments(
+                tool, request=x.request, step=step, planned=planned, upstream=named, problems=problems, fill=to_fill,
+                on_token=lambda text: x.emit(ev.TokenGenerated(role="caller", text=text, index=index)),
             )  # fmt: skip
         except StructuredOutputError as exc:
             self._account(exc.usage or Usage())  # the failed attempts still cost tokens
+            raise
+        except (ModelError, GrammarConversionError):
             raise
         self._account(usage)
         return args
 
     def _account(self, usage: Usage) -> None:
-        from .events import ModelCalled
+        x = self.x
+        assert x.caller is not None
+        x.caller_usage = x.caller_usage + usage
+        x.emit(ev.ModelCalled(role="caller", model=x.caller.model.name, usage=usage))
 
-        assert self.caller is not None
-        self.caller_usage = self.caller_usage + usage
-        self.emit(ModelCalled(role="caller", model=self.caller.model.name, usage=usage))
 
-    async def _call(self, tool: Tool, args: dict[str, Any]) -> Any:
-        timeout = tool.timeout or self.policy.node_timeout
-        for attempt in range(self.policy.retries + 1):
-            try:
-                return await asyncio.wait_for(tool.acall(args), timeout)
-            except TimeoutError:
-                error: Exception = ToolTimeoutError(tool.name, timeout)
-            except (ToolArgumentError, asyncio.CancelledError):
-                raise
-            except Exception as exc:  # noqa: BLE001 - any tool exception becomes a typed error
-                error = ToolExecutionError(tool.name, exc)
-            if attempt < self.policy.retries:
-                await asyncio.sleep(self.policy.retry_backoff * (2**attempt))
-        raise error
+def _is_reference(value: Any) -> bool:
+    from .references import is_reference
+
+    return is_reference(value)
 
 
 def _as_argument_error(tool: Tool, error: Exception) -> Exception:
@@ -246,15 +414,4 @@ def _as_argument_error(tool: Tool, error: Exception) -> Exception:
     return ToolArgumentError(tool.name, [("<arguments>", f"the caller could not fill them: {error}")])
 
 
-def _approved(decision: Any) -> bool:
-    if isinstance(decision, dict):
-        return bool(decision.get("approve", decision.get("approved", False)))
-    return bool(decision)
-
-
-def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, str | int | float | bool | type(None) | list | dict) else short(v) for k, v in args.items()}
-
-
-
-__all__ = ["ExecutionPolicy", "NodeRunner", "resolve_references"]
+__all__ = ["Decision", "ExecutionPolicy", "NodeOutcome", "PlanExecutor"]

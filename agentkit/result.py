@@ -80,7 +80,15 @@ class RunResult(BaseModel):
     error: str | None = None
     usage: dict[str, Usage] = Field(default_factory=dict)
     thread_id: str | None = None
-    pending_approval: dict[str, Any] | None = None
+    pending_approval: dict[str, Any] | None = None  # the first pending approval (see pending_approvals)
+    pending_approvals: list[dict[str, Any]] = Field(
+        default_factory=list, description="every call waiting for a decision: interrupt id, node index, tool, arguments, why"
+    )
+    grounded: bool = Field(
+        default=True, description="False when the model's answer stated what no tool returned and was replaced by a plain one"
+    )
+    ungrounded: list[str] = Field(default_factory=list, description="what the replaced answer stated without evidence")
+    answer_by_model: bool = Field(default=False, description="the summarizer wrote the answer (else it was built from the outputs)")
 
     @property
     def total_usage(self) -> Usage:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel, Field
+
 from .errors import StructuredOutputError
+from .grounding import Evidence, plain_answer, successful_outputs, ungrounded
 from .models import ChatModel, Message, TokenCallback, Usage, generate_object
 from .planning import coerce_value
 from .prompting import render
-from .result import NodeResult
+from .result import NodeResult, NodeStatus
 from .tool import Tool
 
 
@@ -97,25 +101,49 @@ ANSWER_SCHEMA = {
 }
 
 
-class Summarizer:
-    """Writes the final answer from the node results."""
+class Summary(BaseModel):
+    """The answer and how it was written: by the summarizer, or plainly from the outputs."""
 
-    def __init__(self, model: ChatModel, *, max_tokens: int = 256, frequency_penalty: float = 0.3):
+    answer: str
+    usage: Usage = Field(default_factory=Usage)
+    grounded: bool = True  # False: the model's answer stated something no tool returned, so it was replaced
+    ungrounded: list[str] = Field(default_factory=list)  # what the replaced answer stated without evidence
+    by_model: bool = True
+
+
+class Summarizer:
+    """Writes the final answer from the node results, and never states what no tool returned.
+
+    No model is asked when nothing succeeded (the answer names the failed step and its
+    error) or when the request is unsolvable. A model's answer whose numbers, dates or
+    quoted values appear in no tool output and not in the request is replaced by the
+    plain answer (:func:`agentkit.grounding.plain_answer`), with ``grounded=False``.
+    """
+
+    def __init__(self, model: ChatModel, *, max_tokens: int = 256, frequency_penalty: float = 0.3, output_chars: int = 300):
         self.model = model
         self.max_tokens = max_tokens
         self.frequency_penalty = frequency_penalty  # small models otherwise repeat a digit or a word
+        self.output_chars = output_chars  # of each tool output shown to the model, as quoted data
 
     async def summarize(
-        self, request: str, results: list[NodeResult], unsolvable: str | None, *, on_token: TokenCallback | None = None
-    ) -> tuple[str, Usage]:
+        self, request: str, results: list[NodeResult], unsolvable: str | None, *, steps: Sequence[str] = (),
+        on_token: TokenCallback | None = None,
+    ) -> Summary:  # fmt: skip
+        plain = plain_answer(results, unsolvable, steps)
+        if unsolvable or not any(r.status == NodeStatus.OK for r in results):
+            return Summary(answer=plain, by_model=False)
         prompt = render(
             "summarize",
             request=request,
             results=[
-                {"index": r.index, "tool": r.tool, "status": r.status.value, "output": short(r.output), "error": r.error}
+                {
+                    "step": r.index + 1, "tool": r.tool, "status": r.status.value,
+                    "data": json.dumps(short(r.output, self.output_chars), ensure_ascii=False),
+                    "error": json.dumps(short(r.error or "", 200), ensure_ascii=False),
+                }  # fmt: skip
                 for r in results
             ],
-            unsolvable=unsolvable or "",
         )
         # A bounded {"answer": ...} object: base models echo the prompt when asked for free text.
         try:
@@ -124,18 +152,14 @@ class Summarizer:
                 on_token=on_token, frequency_penalty=self.frequency_penalty,
             )
         except StructuredOutputError as exc:  # the results are never lost to a bad summary
-            return fallback_answer(results, unsolvable), exc.usage or Usage()
-        return result.parsed["answer"].strip(), result.usage
+            return Summary(answer=plain, usage=exc.usage or Usage(), by_model=False)
+        answer = result.parsed["answer"].strip()
+        missing = ungrounded(answer, Evidence(request, successful_outputs(results)))
+        if missing or not answer:
+            return Summary(answer=plain, usage=result.usage, grounded=False, ungrounded=missing, by_model=False)
+        return Summary(answer=answer, usage=result.usage)
 
 
-def fallback_answer(results: list[NodeResult], unsolvable: str | None) -> str:
-    """A plain listing of the results, used when the summarizer's output is unusable."""
-    lines = [
-        f"step {r.index} ({r.tool}): {short(r.output, 200) if r.status.value == 'ok' else r.status.value}" for r in results
-    ]
-    if unsolvable:
-        lines.append(f"not possible with the available tools: {unsolvable}")
-    return "\n".join(lines)
 
 
-__all__ = ["Caller", "Summarizer"]
+__all__ = ["Caller", "Summarizer", "Summary"]

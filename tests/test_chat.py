@@ -62,16 +62,20 @@ def test_ctrl_c_cancels_the_turn_not_the_session(chat):
     chat.expect(pexpect.EOF)
 
 
-def test_a_tool_that_needs_approval_asks_y_or_n(chat):
+def test_a_tool_that_needs_approval_shows_its_exact_arguments_and_asks(chat):
     chat.sendline("delete notes.txt")
-    chat.expect(r"approve delete_file\(")
+    chat.expect(r'approval needed .*calls delete_file with \{"path": "notes.txt"\}')
+    chat.expect(r"run it\? \[y\]es / \[n\]o / \[e\]dit arguments: ")
     chat.sendline("y")
     chat.expect("deleted notes.txt")
     chat.expect("you> ")
     chat.sendline("delete notes.txt again")
-    chat.expect(r"approve delete_file\(")
+    chat.expect("calls delete_file with")
+    chat.expect(r"\[e\]dit arguments: ")
     chat.sendline("n")
-    chat.expect("rejected")
+    chat.expect("why not")
+    chat.sendline("keep it")
+    chat.expect("keep it")  # the reason reaches the answer
     chat.expect("you> ")
 
 

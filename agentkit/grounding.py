@@ -1,0 +1,124 @@
+"""Answers true to what ran: every number, date and quoted value must come from a tool or the request.
+
+A small model asked to summarise tool results will happily write "15 percent of 240 is
+150" after the tool failed. The check here is deliberately literal: an answer may only
+contain figures that appear in a successful tool output or in the user's request. When it
+does not, the caller replaces the answer with :func:`plain_answer`, built from the outputs
+without any model, and marks the run ``grounded=False``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from .result import NodeResult, NodeStatus
+
+# A number as people write it: optional sign, thousands separators, decimals, exponent.
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w])")
+_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?\b")
+_QUOTED = re.compile(r"\"([^\"\n]{1,200})\"|“([^”\n]{1,200})”|(?<![\w])'([^'\n]{2,200})'(?![\w])")
+_OUTPUT_LIMIT = 200_000  # characters of output text searched per node
+
+
+def _numbers(text: str) -> list[tuple[float, int]]:
+    """(value, decimals written) for every number in ``text``."""
+    found = []
+    for match in _NUMBER.finditer(text):
+        raw = match.group(0).replace(",", "")
+        try:
+            value = float(raw)
+        except ValueError:  # pragma: no cover - the pattern only matches numbers
+            continue
+        if math.isfinite(value):
+            decimals = len(raw.split(".", 1)[1].split("e")[0].split("E")[0]) if "." in raw else 0
+            found.append((value, decimals))
+    return found
+
+
+def _texts(value: Any) -> str:
+    if isinstance(value, str):
+        return value[:_OUTPUT_LIMIT]
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)[:_OUTPUT_LIMIT]
+    except (TypeError, ValueError, RecursionError):
+        return str(value)[:_OUTPUT_LIMIT]
+
+
+class Evidence:
+    """What an answer may state: the request and the successful tools' outputs."""
+
+    def __init__(self, request: str, outputs: Iterable[Any]):
+        self.text = "\n".join([request, *(_texts(o) for o in outputs)])
+        self.folded = self.text.casefold()
+        self.values = [v for v, _ in _numbers(self.text)]
+
+    def has_number(self, value: float, decimals: int) -> bool:
+        """Present as written, or as a rounding of a figure in the evidence (3.14 for 3.14159)."""
+        for v in self.values:
+            if v == value or abs(v - value) <= 1e-9 * max(1.0, abs(v)):
+                return True
+            if decimals <= 6 and round(v, decimals) == value:
+                return True
+        return False
+
+    def has_text(self, text: str) -> bool:
+        return text.casefold().strip() in self.folded
+
+
+def ungrounded(answer: str, evidence: Evidence) -> list[str]:
+    """The figures and quoted values of ``answer`` that appear nowhere in the evidence."""
+    problems: list[str] = []
+    rest = answer
+    for match in _ISO_DATE.finditer(answer):
+        if not evidence.has_text(match.group(0)):
+            problems.append(match.group(0))
+    rest = _ISO_DATE.sub(" ", rest)
+    for match in _QUOTED.finditer(rest):
+        quoted = next(g for g in match.groups() if g is not None)
+        if not evidence.has_text(quoted):
+            problems.append(repr(quoted))
+    for value, decimals in _numbers(rest):
+        if not evidence.has_number(value, decimals):
+            problems.append(f"{value:g}")
+    return problems
+
+
+def successful_outputs(results: Sequence[NodeResult]) -> list[Any]:
+    return [r.output for r in results if r.status == NodeStatus.OK]
+
+
+def _shown(value: Any, limit: int = 300) -> str:
+    text = _texts(value)
+    return text if len(text) <= limit else text[:limit] + " [...]"
+
+
+def plain_answer(results: Sequence[NodeResult], unsolvable: str | None = None, steps: Sequence[str] = ()) -> str:
+    """The answer written without a model: what each step returned, or why it did not."""
+
+    def step_name(r: NodeResult) -> str:
+        what = steps[r.index].strip() if r.index < len(steps) else ""
+        if not what or what == r.tool or re.fullmatch(r"(?i)step \d+", what):
+            return f"step {r.index + 1} ({r.tool})"
+        return f"step {r.index + 1} ({r.tool}: {_shown(what, 80)})"
+
+    ok = [r for r in results if r.status == NodeStatus.OK]
+    lines: list[str] = []
+    if unsolvable:
+        lines.append(f"I couldn't do this with the available tools: {unsolvable}.")
+    elif results and not ok:
+        first = next(r for r in results if r.status != NodeStatus.SKIPPED) if any(
+            r.status != NodeStatus.SKIPPED for r in results) else results[0]  # fmt: skip
+        lines.append(f"I couldn't answer, because {step_name(first)} {first.status.value}: {first.error or 'no result'}.")
+    for r in results:
+        if r.status == NodeStatus.OK:
+            lines.append(f"{step_name(r)} returned: {_shown(r.output)}")
+        elif r.status != NodeStatus.SKIPPED or ok:
+            lines.append(f"{step_name(r)} {r.status.value}: {_shown(r.error or 'no result', 200)}")
+    return "\n".join(lines) if lines else "Nothing was run."
+
+
+__all__ = ["Evidence", "plain_answer", "successful_outputs", "ungrounded"]
