@@ -17,9 +17,10 @@ agentkit call any URL (past the http pack's allowlist) or read a local file. Her
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
+import warnings
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 import jsonschema
 import referencing
@@ -30,6 +31,13 @@ MAX_SCHEMA_DEPTH = 64
 MAX_SCHEMA_NODES = 50_000
 _REF_KEYS = ("$ref", "$dynamicRef", "$recursiveRef")
 _DATA_KEYS = frozenset({"enum", "const", "default", "examples"})  # values here are data, not schemas
+# Keywords the Draft 7 metaschema does not check but the 2020-12 validator follows: a schema with
+# any of them is checked against the 2020-12 metaschema (slower, so only then).
+NEWER_KEYWORDS = frozenset({
+    "$defs", "$anchor", "$dynamicRef", "$dynamicAnchor", "$recursiveRef", "$recursiveAnchor", "$vocabulary",
+    "prefixItems", "dependentSchemas", "dependentRequired", "unevaluatedItems", "unevaluatedProperties",
+    "contentSchema", "minContains", "maxContains",
+})  # fmt: skip
 
 
 class RetrievalRefused(Exception):
@@ -51,13 +59,24 @@ VALIDATION_FAILURES: tuple[type[BaseException], ...] = (
     re.error,
     ValueError,  # e.g. an int too long to print in a message
     TypeError,
+    AttributeError,  # a keyword whose value has the wrong type, in a draft the metaschema check did not cover
+    LookupError,
 )
+
+
+def validator_class(schema: dict[str, Any]) -> type[jsonschema.protocols.Validator]:
+    """The draft ``schema`` names in ``$schema`` (2020-12 when it names none, or one jsonschema does not know).
+
+    Only the known drafts are looked up: an unknown ``$schema`` URL is never fetched.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # "unknown $schema, using the latest draft"
+        return jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
 
 
 def validator(schema: dict[str, Any], cls: type[jsonschema.protocols.Validator] | None = None) -> jsonschema.protocols.Validator:
     """A validator for ``schema`` that resolves only references inside it."""
-    cls = cls or jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    return cls(schema, registry=NO_RETRIEVAL)
+    return (cls or validator_class(schema))(schema, registry=NO_RETRIEVAL)
 
 
 def _walk(schema: Any) -> Iterator[tuple[Any, list[Any], bool]]:
@@ -130,17 +149,28 @@ def _ref_problem(ref: str, node: dict[str, Any], parents: list[Any]) -> str | No
 
 def schema_problem(schema: Any) -> str | None:
     """Why ``schema`` is refused as a tool's parameter schema, or None (see the module docstring)."""
+    return scan(schema)[0]
+
+
+def scan(schema: Any) -> tuple[str | None, bool]:
+    """(why ``schema`` is refused or None, whether it uses :data:`NEWER_KEYWORDS`), in one walk."""
+    newer = False
+    if isinstance(schema, dict) and "$schema" in schema and not isinstance(schema["$schema"], str):
+        return "$schema must be a string", newer
     try:
         for node, parents, data in _walk(schema):
             if not isinstance(node, dict):
                 continue
             for key in _REF_KEYS:
+                if key in node and not data and not isinstance(node[key], str):
+                    return f"{key} must be a string, got {type(node[key]).__name__}", newer
                 if isinstance(node.get(key), str):
                     problem = _ref_problem(node[key], node, parents)
                     if problem:
-                        return problem
+                        return problem, newer
             if data:
                 continue
+            newer = newer or not NEWER_KEYWORDS.isdisjoint(node)
             patterns = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
             if isinstance(node.get("patternProperties"), dict):
                 patterns += list(node["patternProperties"])
@@ -148,10 +178,10 @@ def schema_problem(schema: Any) -> str | None:
                 try:
                     re.compile(pattern)
                 except (re.error, RecursionError, OverflowError) as exc:
-                    return f"pattern {pattern[:80]!r} is not a valid regular expression: {exc}"
+                    return f"pattern {pattern[:80]!r} is not a valid regular expression: {exc}", newer
     except ValueError as exc:
-        return str(exc)
-    return None
+        return str(exc), newer
+    return None, newer
 
 
-__all__ = ["MAX_SCHEMA_DEPTH", "NO_RETRIEVAL", "VALIDATION_FAILURES", "RetrievalRefused", "schema_problem", "validator"]
+__all__ = ["NEWER_KEYWORDS", "scan", "validator_class", "MAX_SCHEMA_DEPTH", "NO_RETRIEVAL", "VALIDATION_FAILURES", "RetrievalRefused", "schema_problem", "validator"]
