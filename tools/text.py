@@ -3,6 +3,8 @@
 Everything is deterministic (no model): the same text always gives the same answer.
 ``regex_find`` uses the ``regex`` module's per-call timeout, so a catastrophic
 pattern such as ``(a+)+$`` fails after :data:`REGEX_TIMEOUT` seconds instead of hanging.
+That timeout covers matching, not compiling, so a pattern's counted repeats are
+weighed first (:mod:`._regexcost`) and compiled patterns are not kept in the module's cache.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from agentkit.registry import ToolRegistry
 from agentkit.tool import tool
 
 from ._common import registry
+from ._regexcost import check_pattern
 
 MAX_TEXT_CHARS = 1_000_000
 MAX_PATTERN_CHARS = 500
@@ -90,9 +93,10 @@ def regex_find(pattern: str, text: str, ignore_case: bool = False, max_matches: 
     if len(pattern) > MAX_PATTERN_CHARS:
         raise ValueError(f"pattern is over {MAX_PATTERN_CHARS} characters")
     _bounded(text)
+    check_pattern(pattern)
     try:
-        compiled = regex.compile(pattern, regex.IGNORECASE if ignore_case else 0)
-    except regex.error as exc:
+        compiled = regex.compile(pattern, regex.IGNORECASE if ignore_case else 0, cache_pattern=False)
+    except (regex.error, RecursionError, OverflowError) as exc:
         raise ValueError(f"invalid pattern: {exc}") from None
     found: list[dict[str, Any]] = []
     try:
