@@ -21,7 +21,9 @@ class ToolRegistry:
 
     def add(self, t: Tool) -> Tool:
         if not isinstance(t, Tool):
-            raise ToolDefinitionError(f"expected a Tool, got {type(t).__name__} (decorate functions with @tool)")
+            from .langchain_tools import as_tool
+
+            t = as_tool(t)  # a LangChain BaseTool is converted; anything else is a ToolDefinitionError
         if t.name in self._tools:
             raise ToolDefinitionError(f"duplicate tool name {t.name!r}")
         self._tools[t.name] = t
