@@ -27,12 +27,13 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .errors import ConfigError, ModelSpecError
 from .models.spec import parse_model_spec
+from .plugins import Registry
 from .sanitize import bound_text, printable
 
 ENV_VAR = "AGENTKIT_CONFIG"
@@ -63,8 +64,8 @@ class AgentkitConfig(BaseModel):
     summarizer: str | None = None
     tools: list[str] | None = None
     alpha: float | None = Field(default=None, ge=0.0, le=1.0)
-    strategy: Literal["one-shot", "zero-shot"] | None = None
-    retriever: Literal["hybrid", "bm25", "dense"] | None = None
+    strategy: str | None = None  # a registered planner (agentkit.planners.PLANNERS)
+    retriever: str | None = None  # a registered retriever (agentkit.retrieval.RETRIEVERS)
 
     @field_validator("model", "planner", "caller", "summarizer")
     @classmethod
@@ -72,6 +73,28 @@ class AgentkitConfig(BaseModel):
         if spec is not None:
             parse_model_spec(spec)  # ModelSpecError (a ValueError) lists the accepted forms
         return spec
+
+    @field_validator("strategy", "retriever")
+    @classmethod
+    def _registered(cls, name: str | None, info: ValidationInfo) -> str | None:
+        """Planners and retrievers come from open registries (plugins included), read here."""
+        if name is not None:
+            registry = _planners() if info.field_name == "strategy" else _retrievers()
+            if name not in registry:
+                raise ValueError(f"unknown {registry.kind} {name!r} (known: {', '.join(registry.names())})")
+        return name
+
+
+def _planners() -> Registry[Any]:
+    from .planners import PLANNERS
+
+    return PLANNERS
+
+
+def _retrievers() -> Registry[Any]:
+    from .retrieval.registry import RETRIEVERS
+
+    return RETRIEVERS
 
 
 #: The environment variable of each key (AGENTKIT_TOOLS: sources separated by spaces, or a JSON list).

@@ -27,7 +27,6 @@ read-only database) raise :class:`AccessDenied`, a ``PermissionError``.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import os
 import types
@@ -36,32 +35,44 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from agentkit.errors import ConfigError
+from agentkit.plugins import ENTRY_POINT_GROUPS, Registry
 from agentkit.registry import ToolRegistry
 
 from ._common import AccessDenied
 
 
-def _factory(module: str) -> Callable[..., ToolRegistry]:
-    """The module's ``pack`` function, imported only when the pack is used (http pulls in httpx)."""
+PackFactory = Callable[..., ToolRegistry]
+"""``factory(**options) -> ToolRegistry``: a pack's options are its keyword parameters."""
 
-    def load(**options: Any) -> ToolRegistry:
-        return importlib.import_module(f"{__name__}.{module}").pack(**options)
+#: Pack names to pack factories: the built-in packs (each module's ``pack``, imported when
+#: used: http pulls in httpx), then :func:`register_pack` and ``agentkit.packs`` entry points.
+PACKS: Registry[PackFactory] = Registry("tool pack", ENTRY_POINT_GROUPS["pack"], known="known packs")
+for _name in ("files", "math", "datetime", "text", "data", "http", "taskbench"):
+    PACKS.register(_name, f"{__name__}.{_name}:pack")
 
-    load.__name__ = f"{module}_pack"
-    load.__doc__ = f"Build the {module!r} pack (see agentkit.tools.{module}.pack)."
-    return load
+
+def register_pack(name: str, factory: PackFactory) -> None:
+    """Make ``--tools NAME`` / ``load_pack(NAME, **options)`` build ``factory(**options)``.
+
+    The factory's keyword parameters are the pack's options (``NAME:key=value`` on the
+    command line, converted by their type hints; see :func:`parse_pack_options`).
+    """
+    PACKS.register(name, factory)
 
 
-PACKS: dict[str, Callable[..., ToolRegistry]] = {
-    name: _factory(name) for name in ("files", "math", "datetime", "text", "data", "http", "taskbench")
-}
+def _signature_of(factory: PackFactory) -> tuple[inspect.Signature, dict[str, Any]]:
+    """The factory's signature and type hints (a class's ``__init__`` without ``self``)."""
+    target = factory.__init__ if isinstance(factory, type) else factory  # type: ignore[misc]
+    try:
+        hints = typing.get_type_hints(target)
+    except Exception:  # unresolvable annotations: every option is then read as text
+        hints = {}
+    return inspect.signature(factory), hints
 
 
 def load_pack(name: str, **options: Any) -> ToolRegistry:
     """The tool pack ``name`` built with ``options``; ConfigError for an unknown pack or option."""
-    if name not in PACKS:
-        raise ConfigError(f"unknown tool pack {name!r} (known packs: {', '.join(PACKS)})")
-    factory = importlib.import_module(f"{__name__}.{name}").pack
+    factory = PACKS.get(name)  # ConfigError listing the known packs
     if name == "taskbench" and "domain_dir" not in options:
         raise ConfigError("tool pack 'taskbench' needs domain_dir: a TaskBench domain folder (with tool_desc.json)")
     try:
@@ -69,9 +80,12 @@ def load_pack(name: str, **options: Any) -> ToolRegistry:
     except TypeError as exc:
         raise ConfigError(f"tool pack {name!r}: {exc}") from None
     try:
-        return factory(**options)
+        registry = factory(**options)
     except (OSError, ValueError) as exc:  # e.g. a sandbox root that is not a directory
         raise ConfigError(f"tool pack {name!r}: {exc}") from None
+    if not isinstance(registry, ToolRegistry):
+        raise ConfigError(f"tool pack {name!r} built a {type(registry).__name__}, not a ToolRegistry")
+    return registry
 
 
 #: Separator of the items of a list-valued option on the command line (``allow_hosts=a;b``).
@@ -118,11 +132,11 @@ def parse_pack_options(name: str, text: str) -> dict[str, Any]:
     pack's first option (``taskbench:DIR``, ``files:/tmp/x``). ConfigError for an unknown
     pack, an unknown or repeated option, or a value of the wrong type.
     """
-    if name not in PACKS:
-        raise ConfigError(f"unknown tool pack {name!r} (known packs: {', '.join(PACKS)})")
-    factory = importlib.import_module(f"{__name__}.{name}").pack
-    hints = typing.get_type_hints(factory)
-    params = [p for p in inspect.signature(factory).parameters if _option_parser(hints.get(p, str)) is not None]
+    signature, hints = _signature_of(PACKS.get(name))
+    params = [
+        p.name for p in signature.parameters.values()
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and _option_parser(hints.get(p.name, str)) is not None
+    ]  # fmt: skip
     if not text.strip():
         return {}
     if not params:
@@ -144,4 +158,4 @@ def parse_pack_options(name: str, text: str) -> dict[str, Any]:
     return options
 
 
-__all__ = ["LIST_SEPARATOR", "PACKS", "AccessDenied", "load_pack", "parse_pack_options"]
+__all__ = ["LIST_SEPARATOR", "PACKS", "AccessDenied", "PackFactory", "load_pack", "parse_pack_options", "register_pack"]

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from ..errors import ModelSpecError
@@ -21,45 +20,33 @@ from .base import (
     capabilities,
     merge_system_messages,
 )
-from .fake import FunctionModel, ScriptedModel
-from .spec import ACCEPTED_FORMS, ModelSpec, parse_model_spec
+from .fake import FunctionModel, ScriptedModel, register_fake
+from .spec import ACCEPTED_FORMS, Backend, ModelSpec, accepted_forms, backend, parse_model_spec, register_backend
 from .settings import DEFAULT_SETTINGS, GenerationSettings
 from .structured import complete, generate_object
-
-_FAKES: dict[str, Callable[[], ChatModel]] = {}
-
-
-def register_fake(name: str, factory: Callable[[], ChatModel]) -> None:
-    """Make ``fake:NAME`` resolve to ``factory()`` (for tests and examples)."""
-    _FAKES[name] = factory
 
 
 def load_model(spec: str | ModelSpec | ChatModel, **options: Any) -> ChatModel:
     """A ready model for ``spec``; ChatModel instances pass through unchanged.
 
-    ``options`` go to the backend (e.g. ``n_ctx``, ``n_gpu_layers`` for llamacpp;
-    ``timeout``, ``structured`` for openai).
+    ``options`` go to the backend's factory (e.g. ``n_ctx``, ``n_gpu_layers`` for llamacpp;
+    ``timeout``, ``structured`` for openai). Backends come from :func:`register_backend`
+    and the ``agentkit.backends`` entry points.
     """
     if not isinstance(spec, (str, ModelSpec)):
         if isinstance(spec, ChatModel):
             return spec
         raise ModelSpecError(f"expected a model spec string or a ChatModel, got {type(spec).__name__}")
     parsed = parse_model_spec(spec)
-    if parsed.backend == "llamacpp":
-        from .llamacpp import LlamaCppModel
-
-        return LlamaCppModel(parsed.model, **options)
-    if parsed.backend == "openai":
-        from .openai_compatible import OpenAICompatibleModel
-
-        return OpenAICompatibleModel(parsed.model, base_url=parsed.base_url, **options)
-    if parsed.model not in _FAKES:
-        raise ModelSpecError(f"no fake model registered as {parsed.model!r} (use agentkit.models.register_fake)")
-    return _FAKES[parsed.model]()
+    model = backend(parsed.backend).factory(parsed, **options)
+    if not isinstance(model, ChatModel):
+        raise ModelSpecError(f"backend {parsed.backend!r} returned {type(model).__name__}, not a ChatModel")
+    return model
 
 
 __all__ = [
     "ACCEPTED_FORMS",
+    "Backend",
     "DEFAULT_SETTINGS",
     "Capabilities",
     "ChatModel",
@@ -71,6 +58,7 @@ __all__ = [
     "ScriptedModel",
     "TokenCallback",
     "Usage",
+    "accepted_forms",
     "as_messages",
     "capabilities",
     "complete",
@@ -78,5 +66,6 @@ __all__ = [
     "load_model",
     "merge_system_messages",
     "parse_model_spec",
+    "register_backend",
     "register_fake",
 ]

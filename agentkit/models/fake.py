@@ -7,8 +7,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..errors import ModelError
-from .base import Completion, Message, TokenCallback, Usage, as_messages
+from ..errors import ModelError, ModelSpecError
+from .base import ChatModel, Completion, Message, TokenCallback, Usage, as_messages
 from .settings import DEFAULT_SETTINGS, GenerationSettings
 
 Reply = str | dict[str, Any] | list[Any]
@@ -89,4 +89,19 @@ class FunctionModel:
         )
 
 
-__all__ = ["FunctionModel", "ScriptedModel"]
+_FAKES: dict[str, Callable[[], ChatModel]] = {}
+
+
+def register_fake(name: str, factory: Callable[[], ChatModel]) -> None:
+    """Make ``fake:NAME`` resolve to ``factory()`` (for tests and examples)."""
+    _FAKES[name] = factory
+
+
+def load_fake(name: str) -> ChatModel:
+    """The fake registered as ``name`` (the ``fake`` backend's factory)."""
+    if name not in _FAKES:
+        raise ModelSpecError(f"no fake model registered as {name!r} (use agentkit.models.register_fake)")
+    return _FAKES[name]()
+
+
+__all__ = ["FunctionModel", "ScriptedModel", "load_fake", "register_fake"]

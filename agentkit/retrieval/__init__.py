@@ -18,6 +18,7 @@ from .hybrid import HybridRetriever, load_or_build, load_retriever, make_retriev
 from .lexical import BM25Retriever
 from .metrics import Evaluation, evaluate, ndcg_at_k, pass_at_k, recall_at_k
 from .minilm import MiniLMEmbedder
+from .registry import RETRIEVERS, build_retriever, register_retriever
 
 __all__ = [
     "BM25Retriever",
@@ -26,11 +27,13 @@ __all__ = [
     "Evaluation",
     "HybridRetriever",
     "MiniLMEmbedder",
+    "RETRIEVERS",
     "RetrievalError",
     "Retriever",
     "ScoredTool",
     "StaleIndexError",
     "WordLlamaEmbedder",
+    "build_retriever",
     "default_embedder",
     "dense_unavailable",
     "evaluate",
@@ -43,5 +46,6 @@ __all__ = [
     "pass_at_k",
     "recall_at_k",
     "reciprocal_rank_fusion",
+    "register_retriever",
     "tool_text",
 ]
