@@ -178,7 +178,7 @@ def _problem(error: Any) -> str:
         return f"unknown key {key!r} (known keys: {', '.join(AgentkitConfig.model_fields)})"
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, ModelSpecError):
-        return f"key {key!r}: {cause}"
+        return f"key {key!r}: {bound_text(str(cause), 600)}"
     value = error.get("input")
     return f"key {key!r}: {error['msg']}, got {type(value).__name__} {_shown(value)}"
 

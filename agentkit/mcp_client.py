@@ -107,7 +107,7 @@ def is_mcp_source(source: Any) -> bool:
         return False
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # not JSON this reader can follow: another loader says why
         return False
     return isinstance(data, dict) and "mcpServers" in data
 
@@ -126,8 +126,9 @@ def parse_mcp_source(source: str | Path | dict[str, Any] | MCPConfig) -> tuple[s
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ToolLoadError("file not found", source=str(path)) from None
-    except (OSError, ValueError) as exc:
-        raise ToolLoadError(f"not a readable JSON file: {exc}", source=str(path)) from None
+    except (OSError, ValueError, RecursionError) as exc:
+        problem = "nested too deeply" if isinstance(exc, RecursionError) else exc
+        raise ToolLoadError(f"not a readable JSON file: {problem}", source=str(path)) from None
     config = _validated(data, str(path))
     folder = str(path.resolve().parent)
     for server in config.servers.values():
