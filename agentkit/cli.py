@@ -511,6 +511,45 @@ def tools_show(
     _print_json(t.model_dump(mode="json"))
 
 
+serve_app = typer.Typer(no_args_is_help=True, help="Serve the agent to other programs (MCP).")
+app.add_typer(serve_app, name="serve")
+
+
+@serve_app.command("mcp")
+def serve_mcp(
+    model: ModelOpt = None,
+    planner: RoleOpt = None,
+    caller: RoleOpt = None,
+    summarizer: RoleOpt = None,
+    tools: ToolsOpt = None,
+    alpha: AlphaOpt = None,
+    strategy: StrategyOpt = None,
+    retriever: RetrieverOpt = None,
+    http: Annotated[str | None, typer.Option("--http", metavar="HOST:PORT", help="Serve streamable HTTP at http://HOST:PORT/mcp instead of stdio.")] = None,
+    expose_tools: Annotated[bool, typer.Option("--expose-tools", help="Also offer the pool's own tools (besides run, resume and plan).")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve the agent as an MCP server (stdio unless --http): tools run, resume and plan."""
+    from .mcp_server import parse_host_port, serve_http, serve_stdio
+
+    options = _agent_options(
+        config, tools=tools, model=model, planner=planner, caller=caller, summarizer=summarizer,
+        strategy=strategy, retriever=retriever, alpha=alpha,
+    )  # fmt: skip
+    try:
+        address = parse_host_port(http) if http else None
+    except AgentkitError as exc:
+        _fail(exc)
+    agent = build_agent(options.pop("tools"), **options)
+    serving = serve_http(agent, *address, expose_tools=expose_tools) if address else serve_stdio(agent, expose_tools=expose_tools)
+    try:
+        asyncio.run(serving)
+    except AgentkitError as exc:
+        _fail(exc)
+    except KeyboardInterrupt:
+        pass
+
+
 # Click's exception classes, from whichever click Typer runs on (recent Typer vendors its own copy).
 _USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 _CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
