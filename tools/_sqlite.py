@@ -30,12 +30,23 @@ _DENIED_FUNCTIONS = {"load_extension", "fts3_tokenizer", "readfile", "writefile"
 _LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/)*", re.S)
 _READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
 _WAL_VERSIONS = b"\x02\x02"  # header bytes 18-19 of a database in WAL mode
+# Any of these words anywhere (even in a string literal: a spare question costs less than a missed one).
+_WRITE_WORDS = re.compile(r"\b(?:insert|update|delete|replace|upsert|create|drop|alter|vacuum|reindex|analyze|attach|detach)\b", re.I)
 
 
 def first_keyword(sql: str) -> str:
     """The statement's first keyword, after comments (``WITH``, ``SELECT``, ...)."""
     rest = sql[_LEADING_COMMENTS.match(sql).end() :]  # type: ignore[union-attr]
     return (rest.split(None, 1) or [""])[0].split("(")[0].upper()
+
+
+def may_write(arguments: dict[str, Any]) -> bool:
+    """Whether a ``sqlite_query`` call may change the database (the approval rule of a writable pack).
+
+    Errs towards yes: ``WITH ... DELETE`` starts like a read, so any write keyword counts.
+    """
+    sql = arguments["sql"]
+    return first_keyword(sql) not in READ_KEYWORDS or bool(_WRITE_WORDS.search(sql))
 
 
 def authorizer(writable: bool):
@@ -118,4 +129,7 @@ def execute(conn: sqlite3.Connection, sql: str, parameters: list[Any], max_rows:
     return result
 
 
-__all__ = ["MAX_RESULT_BYTES", "MAX_SQL_CHARS", "MAX_VALUE_BYTES", "READ_KEYWORDS", "execute", "first_keyword", "in_memory_copy", "limit"]
+__all__ = [
+    "MAX_RESULT_BYTES", "MAX_SQL_CHARS", "MAX_VALUE_BYTES", "READ_KEYWORDS",
+    "execute", "first_keyword", "in_memory_copy", "limit", "may_write",
+]  # fmt: skip

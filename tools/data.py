@@ -128,12 +128,15 @@ def build(
                               aggregate_column=aggregate_column, group_by=group_by, order_by=order_by,
                               descending=descending, limit=max(0, min(limit, max_rows)), deadline=deadline)  # fmt: skip
 
-    @tool(input_types=["path", "text"], output_types=["table"], cost=0.1, quality=0.9, timeout=query_seconds + 5)
+    # A writable database is changed by some statements: those ask first and are never retried.
+    @tool(input_types=["path", "text"], output_types=["table"], cost=0.1, quality=0.9, timeout=query_seconds + 5,
+          needs_approval=_sqlite.may_write if writable else False, side_effects=writable, idempotent=not writable)  # fmt: skip
     def sqlite_query(database: str, sql: str, parameters: list[str | int | float | None] | None = None) -> dict[str, Any]:
         """Run one SQL statement on a SQLite database file and return its columns and rows.
 
-        Read-only (SELECT) unless the pack was opened as writable. Use ? placeholders
-        with parameters rather than pasting values into the SQL.
+        Read-only (SELECT) unless the pack was opened as writable; then statements that
+        may write need approval. Use ? placeholders with parameters rather than pasting
+        values into the SQL.
 
         Args:
             database: SQLite file path, relative to the sandbox root

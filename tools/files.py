@@ -114,7 +114,8 @@ def build(
         except NotADirectoryError:
             raise NotADirectoryError(f"no directory {path!r} in the sandbox") from None
 
-    @tool(input_types=["path", "text"], output_types=["path"], cost=0.05, quality=0.95, needs_approval=True, timeout=10)
+    @tool(input_types=["path", "text"], output_types=["path"], cost=0.05, quality=0.95, needs_approval=True, timeout=10,
+          side_effects=True, idempotent=False)  # fmt: skip
     def write_file(path: str, content: str, overwrite: bool = False) -> dict[str, Any]:
         """Write a text file (UTF-8) inside the sandbox root, creating parent directories.
 
