@@ -23,7 +23,7 @@ from .errors import (
 )
 from .agent import Agent
 from .executor import ExecutionPolicy
-from .loaders import load_tools
+from .sources import LoadedTools, load_tools
 from .models import ChatModel, Completion, Message, Usage, load_model, parse_model_spec
 from .plan import TaskLink, TaskNode, TaskPlan
 from .registry import ToolRegistry
@@ -65,6 +65,7 @@ __all__ = [
     "ToolTimeoutError",
     "UnknownToolError",
     "GrammarConversionError",
+    "LoadedTools",
     "UnsolvableError",
     "Usage",
     "load_model",

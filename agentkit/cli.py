@@ -10,10 +10,9 @@ import asyncio
 import json
 import logging
 import os
-import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -24,8 +23,8 @@ from . import events as ev
 from .errors import AgentkitError, ConfigError
 from .planners import PLANNERS
 from .plugins import Registry
-from .registry import ToolRegistry
 from .retrieval.registry import RETRIEVERS
+from .sources import DEFAULT_PACKS, LoadedTools, load_tools
 from .tools import PACKS
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True, help=__doc__.splitlines()[0])
@@ -43,8 +42,6 @@ _mount_bench()
 
 err = Console(stderr=True)
 out = Console()
-
-DEFAULT_PACKS = ["math", "datetime", "text"]
 
 
 def _names(registry: Registry[Any]) -> str:
@@ -92,83 +89,9 @@ ToolsOpt = Annotated[
 ]
 
 
-class LoadedTools(NamedTuple):
-    """The tools of the CLI's --tools sources and the tool-graph links they bring (TaskBench graph_desc.json)."""
-
-    registry: ToolRegistry
-    links: list[tuple[str, str]]
-
-
-_PACK_WITH_OPTIONS = re.compile(r"([A-Za-z_][\w-]*):(.*)", re.S)
-_TASKBENCH_HINT = "pass the TaskBench domain folder (with tool_desc.json): --tools DIR or --tools taskbench:DIR"
-
-
-def _is_taskbench(path: Path) -> bool:
-    """A TaskBench domain: a folder (its tool_desc.json), a tool_desc.json, or a .json with a 'nodes' list."""
-    if path.is_dir() or path.name == "tool_desc.json":
-        return True
-    if path.suffix == ".json" and path.is_file():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False  # load_tools reports it
-        return isinstance(data, dict) and isinstance(data.get("nodes"), list)
-    return False
-
-
-def _load_taskbench(source: str) -> LoadedTools:
-    """A TaskBench domain, executable: simulated tools, plus its graph_desc.json links."""
-    from agentkit.tools.taskbench import load_domain
-
-    path = Path(source)
-    if path.is_dir() and not (path / "tool_desc.json").is_file():
-        raise ConfigError(f"folder {source!r} is not a TaskBench domain (no tool_desc.json); tool files are .json, .jsonl or .py")
-    domain = load_domain(path)
-    return LoadedTools(domain.registry, list(domain.links))
-
-
-def _load_source(source: str) -> LoadedTools:
-    from agentkit.tools import PACKS, load_pack, parse_pack_options
-
-    from .loaders import load_tools
-    from .mcp_client import is_mcp_source
-
-    if is_mcp_source(source):  # mcp:URL or an mcp.json, before mcp:... reads as a pack with options
-        return LoadedTools(load_tools(source), [])
-    match = _PACK_WITH_OPTIONS.fullmatch(source)
-    if source in PACKS or (match and not Path(source).exists()):
-        name, options = (match.group(1), parse_pack_options(*match.groups())) if match else (source, {})
-        if name != "taskbench":
-            return LoadedTools(load_pack(name, **options), [])
-        if "domain_dir" not in options:
-            raise ConfigError(f"the taskbench pack needs a domain folder: {_TASKBENCH_HINT}")
-        domain_dir = str(options["domain_dir"])
-        if not Path(domain_dir).exists():
-            raise ConfigError(f"TaskBench domain folder {domain_dir!r} not found: {_TASKBENCH_HINT}")
-        return _load_taskbench(domain_dir)
-    path = Path(source)
-    if _is_taskbench(path):
-        return _load_taskbench(source)
-    if path.exists() or source.endswith((".json", ".jsonl", ".py")):
-        return LoadedTools(load_tools(source), [])
-    return LoadedTools(load_pack(source), [])  # ConfigError: unknown tool pack
-
-
 def load_tool_sources(sources: list[str] | None) -> LoadedTools:
-    """Tools from pack names (with options), TaskBench folders and tool files, merged into one registry.
-
-    A known pack name wins over a same-named path (write ./NAME for the path). TaskBench
-    folders load with simulated executors and keep their graph_desc.json links.
-    """
-    registry, links = ToolRegistry(), list[tuple[str, str]]()
-    for source in sources or DEFAULT_PACKS:
-        part = _load_source(source)
-        try:
-            registry = registry.merge(part.registry)
-        except AgentkitError as exc:
-            raise ConfigError(f"--tools {source}: {exc}") from None
-        links.extend(link for link in part.links if link not in links)
-    return LoadedTools(registry, links)
+    """The ``--tools`` sources (default: math, datetime, text), loaded by :func:`agentkit.load_tools`."""
+    return load_tools(*(sources or DEFAULT_PACKS))
 
 
 def _agent_options(config_file: Path | None, **flags: Any) -> dict[str, Any]:

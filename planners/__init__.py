@@ -14,7 +14,7 @@ from typing import Any
 from agentkit.errors import ConfigError
 from agentkit.plugins import ENTRY_POINT_GROUPS, Registry
 
-from .base import PlanResult, Planner, TemplatePlanner, Turn
+from .base import Planner, PlanResult, TemplatePlanner, Turn
 from .one_shot import OneShotPlanner
 from .zero_shot import ZeroShotPlanner
 

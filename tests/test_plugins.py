@@ -12,15 +12,15 @@ import sys
 import textwrap
 
 import pytest
+from agentkit.planners import PLANNERS, get_planner, register_planner
+from agentkit.tools import PACKS, load_pack, parse_pack_options, register_pack
 from typer.testing import CliRunner
 
 from agentkit import Agent, ConfigError
 from agentkit.cli import app
 from agentkit.config import parse_config
 from agentkit.models import load_model, parse_model_spec, register_backend
-from agentkit.planners import PLANNERS, get_planner, register_planner
 from agentkit.retrieval import RETRIEVERS, build_retriever
-from agentkit.tools import PACKS, load_pack, parse_pack_options, register_pack
 
 PLUGIN = '''
 """A plugin package: one backend, one planner, one tool pack, one retriever."""

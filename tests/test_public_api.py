@@ -13,7 +13,7 @@ ROOT = Path(__file__).parent.parent
 
 EXPECTED_EXPORTS = {
     "Agent", "AgentkitError", "ChatModel", "Completion", "ConfigError", "ExecutionPolicy", "GrammarConversionError",
-    "Message", "ModelError",
+    "LoadedTools", "Message", "ModelError",
     "ModelSpecError", "NodeResult", "NodeStatus", "PlanError", "RunCancelledError", "RunError", "RunResult",
     "RunStatus", "StructuredOutputError", "TaskLink", "TaskNode", "TaskPlan", "Tool", "ToolArgumentError",
     "ToolDefinitionError", "ToolExecutionError", "ToolGraph", "ToolLoadError", "ToolPrior", "ToolRegistry",

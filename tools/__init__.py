@@ -40,7 +40,6 @@ from agentkit.registry import ToolRegistry
 
 from ._common import AccessDenied
 
-
 PackFactory = Callable[..., ToolRegistry]
 """``factory(**options) -> ToolRegistry``: a pack's options are its keyword parameters."""
 

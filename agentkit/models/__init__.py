@@ -21,8 +21,8 @@ from .base import (
     merge_system_messages,
 )
 from .fake import FunctionModel, ScriptedModel, register_fake
-from .spec import ACCEPTED_FORMS, Backend, ModelSpec, accepted_forms, backend, parse_model_spec, register_backend
 from .settings import DEFAULT_SETTINGS, GenerationSettings
+from .spec import ACCEPTED_FORMS, Backend, ModelSpec, accepted_forms, backend, parse_model_spec, register_backend
 from .structured import complete, generate_object
 
 
@@ -46,8 +46,8 @@ def load_model(spec: str | ModelSpec | ChatModel, **options: Any) -> ChatModel:
 
 __all__ = [
     "ACCEPTED_FORMS",
-    "Backend",
     "DEFAULT_SETTINGS",
+    "Backend",
     "Capabilities",
     "ChatModel",
     "Completion",

@@ -31,9 +31,9 @@ from llama_cpp import LogitsProcessorList
 from ..errors import ConfigError, ModelError
 from ..paths import CACHE_ENV, cache_dir, models_dir
 from .base import Completion, Message, TokenCallback, Usage, as_messages, merge_system_messages
-from .settings import DEFAULT_SETTINGS, GenerationSettings
 from .cpu import RepackDecision, repack_decision
 from .grammar import TopKGrammarProcessor, schema_to_gbnf
+from .settings import DEFAULT_SETTINGS, GenerationSettings
 
 log = logging.getLogger("agentkit.models.llamacpp")
 

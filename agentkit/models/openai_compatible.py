@@ -12,8 +12,8 @@ import openai
 
 from ..errors import ConfigError, ModelError
 from .base import Completion, Message, TokenCallback, Usage, as_messages
-from .settings import DEFAULT_SETTINGS, GenerationSettings
 from .patterns import for_llama_grammar
+from .settings import DEFAULT_SETTINGS, GenerationSettings
 
 StructuredMode = Literal["auto", "json_schema", "json_object", "none"]
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
