@@ -25,6 +25,7 @@ from ._sandbox import INSPECT, READ, Sandbox, check_regular
 MAX_READ_BYTES = 1_000_000
 MAX_WRITE_BYTES = 1_000_000
 MAX_ENTRIES = 1_000
+MAX_PATTERN_CHARS = 200  # fnmatch caches every translated pattern
 
 
 def _kind(mode: int) -> str:
@@ -96,7 +97,10 @@ def build(
             raise ValueError(f"file {path!r} is over the read limit of {max_read_bytes} bytes")
         if b"\x00" in data[:8192]:
             raise ValueError(f"file {path!r} looks binary; only text files can be read")
-        return data.decode(encoding, errors="replace")
+        try:
+            return data.decode(encoding, errors="replace")
+        except LookupError as exc:  # unknown, or not a text encoding ("rot13", "zlib_codec")
+            raise ValueError(f"cannot read {path!r} as {encoding!r}: {exc}") from None
 
     @tool(input_types=["path"], output_types=["path"], cost=0.05, quality=0.95, timeout=10)
     def list_dir(path: str = ".", pattern: str = "*") -> list[dict[str, Any]]:
@@ -108,6 +112,8 @@ def build(
             path: directory path, relative to the sandbox root
             pattern: glob pattern the entry names must match, e.g. "*.csv"
         """
+        if len(pattern) > MAX_PATTERN_CHARS:
+            raise ValueError(f"pattern is over {MAX_PATTERN_CHARS} characters")
         try:
             with box.open(path, READ | getattr(os, "O_DIRECTORY", 0)) as fd:
                 return _entries(fd, box.display(path), pattern, max_entries)
