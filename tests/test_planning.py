@@ -59,6 +59,65 @@ def test_unknown_tools_are_named():
     assert validate_plan(plan, REGISTRY) == ["node 0: unknown tool 'teleport'"]
 
 
+# -- arguments: what the repair round is told ------------------------------------------------
+
+
+@tool
+def repeat(text: str, times: int) -> str:
+    """Repeat a text.
+
+    Args:
+        text: what to repeat
+        times: how often
+    """
+    return text * times
+
+
+def problems_of(arguments):
+    plan, problems = to_task_plan({"task_nodes": [{"task": "repeat", "arguments": arguments}]})
+    assert problems == []
+    return validate_plan(plan, ToolRegistry([repeat]))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "problem"),
+    [
+        ({"text": "a", "times": "2", "colour": "red"}, "node 0 (repeat): unknown argument 'colour' (expected one of ['text', 'times'])"),
+        ({"text": "a"}, "node 0 (repeat): missing required argument 'times'"),
+        ({"text": "a", "times": "often"}, "node 0 (repeat): argument 'times': 'often' is not of type 'integer'"),
+        ({"text": "a", "times": 2.5}, "node 0 (repeat): argument 'times': 2.5 is not of type 'integer'"),
+    ],
+    ids=["unknown", "missing", "not-a-number", "not-an-integer"],
+)
+def test_argument_problems_are_named(arguments, problem):
+    assert problems_of(arguments) == [problem]
+
+
+def test_arguments_that_fit_or_reference_a_node_are_not_problems():
+    assert problems_of({"text": "a", "times": "2"}) == []
+    plan, _ = to_task_plan(plan_of({"text": "a"}, {"text": "<node-0>"}))
+    assert validate_plan(plan, REGISTRY) == []
+
+
+async def test_the_repair_round_is_shown_the_argument_problems():
+    from agentkit.models import FunctionModel
+    from agentkit.planners import get_planner
+    from agentkit.testing import plan_model
+
+    # "2.5" fits the plan schema's number pattern; only validate_plan sees that `times` is an integer
+    bad = {"task_steps": ["repeat a"], "task_nodes": [{"task": "repeat", "arguments": {"text": "a", "times": "2.5"}}], "task_links": []}
+    good = {**bad, "task_nodes": [{"task": "repeat", "arguments": {"text": "a", "times": "2"}}]}
+    inner, prompts = plan_model(bad, good), []
+
+    def reply(messages, schema):
+        prompts.append("\n".join(m.content for m in messages))
+        return inner._fn(messages, schema)
+
+    outcome = await get_planner("one-shot").plan("repeat a twice", [repeat], model=FunctionModel(reply), registry=ToolRegistry([repeat]))
+    assert outcome.attempts == 2 and outcome.plan.task_nodes[0].arguments == {"text": "a", "times": "2"}
+    assert "node 0 (repeat): argument 'times': 2.5 is not of type 'integer'" in prompts[-1]
+
+
 @tool
 def repeat(text: str, times: int) -> str:
     """Repeat a text.
