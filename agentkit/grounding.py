@@ -107,13 +107,16 @@ def plain_answer(results: Sequence[NodeResult], unsolvable: str | None = None, s
 
     ok = [r for r in results if r.status == NodeStatus.OK]
     lines: list[str] = []
+    shown_first: NodeResult | None = None
     if unsolvable:
         lines.append(f"I couldn't do this with the available tools: {unsolvable}.")
     elif results and not ok:
-        first = next(r for r in results if r.status != NodeStatus.SKIPPED) if any(
-            r.status != NodeStatus.SKIPPED for r in results) else results[0]  # fmt: skip
-        lines.append(f"I couldn't answer, because {step_name(first)} {first.status.value}: {first.error or 'no result'}.")
+        shown_first = next((r for r in results if r.status != NodeStatus.SKIPPED), results[0])
+        lines.append(f"I couldn't answer, because {step_name(shown_first)} {shown_first.status.value}: "
+                     f"{_shown(shown_first.error or 'no result', 300)}")  # fmt: skip
     for r in results:
+        if r is shown_first:
+            continue
         if r.status == NodeStatus.OK:
             lines.append(f"{step_name(r)} returned: {_shown(r.output)}")
         elif r.status != NodeStatus.SKIPPED or ok:

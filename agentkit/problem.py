@@ -8,10 +8,10 @@ over every step's candidates, or the capability no executable tool serves (ToolB
 * tools that declare the step in ``subtask_priors``, at that prior;
 * *substitutes*: tools the retriever ranks for the step's text whose resource types cover
   the planned tool's, at ``substitute_trust`` times their quality;
-* *fallbacks*: other executable tools retrieved for the request or the step whose
-  parameters the caller may be able to fill (``percentage_of`` when ``calculate`` rejects
-  "15% of 240"), at ``fallback_trust`` times their quality, so they are tried only after
-  the tools above failed.
+* *fallbacks*: other executable tools the retriever finds relevant to the step's text,
+  whose parameters the caller may be able to fill from the step, the request and upstream
+  outputs (``percentage_of`` when ``calculate`` rejects "15% of 240"), at
+  ``fallback_trust`` times their quality, so they are tried only after the tools above failed.
 
 Each prior then moves by what earlier runs observed for the planned tool (``experience``).
 """
@@ -104,19 +104,18 @@ class ProblemBuilder:
         return found[: self.policy.substitutes]
 
     def _fallbacks(self, tool: Tool, step: str, retrieved: Sequence[str], taken: set[str]) -> list[Tool]:
-        """Retrieved tools (for the step first, then the request) that could stand in when all else failed.
+        """Tools the retriever finds relevant to the step's text, then to the request, to stand in when all else failed.
 
-        Typed tools stand in only for tools of the same resource types (the search checks the
-        links too); untyped tools only for untyped ones, so an image tool never "answers" a
-        date question."""
-        if self.policy.fallbacks == 0:
+        Only with a retriever, and only tools that share words or meaning with the step or
+        the request (score > 0; ``retrieved`` holds the request's relevant tools): a step is
+        never "recovered" onto something unrelated that happens to succeed. Typed tools stand
+        in only for tools of the same resource types (the search checks the links too);
+        untyped tools only for untyped ones."""
+        if self.policy.fallbacks == 0 or self.retriever is None:
             return []
-        ranked: list[str] = []
-        if self.retriever is not None:
-            ranked += [s.name for s in self.retriever.search(step, k=self.policy.fallbacks + 3)]
-        ranked += list(retrieved)
+        ranked = [s.name for s in self.retriever.search(step, k=self.policy.fallbacks + 3) if s.score > 0]
         found: list[Tool] = []
-        for name in dict.fromkeys(ranked):
+        for name in dict.fromkeys([*ranked, *retrieved]):
             if name in taken or name == tool.name or name not in self.registry:
                 continue
             other = self.registry.get(name)

@@ -136,7 +136,7 @@ def build_workflow(agent: Agent, saver: BaseCheckpointSaver) -> Any:
         steps = step_texts(task_plan)
 
         builder = agent.problem_builder()
-        names = [r.name for r in retrieved]
+        names = [r.name for r in retrieved if r.score > 0]  # relevant to the request: fallbacks may come from here
         missing = builder.unsolvable(task_plan, names)
         search = None
         if not missing:
