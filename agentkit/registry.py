@@ -36,13 +36,14 @@ class ToolRegistry:
     def get(self, name: str) -> Tool:
         try:
             return self._tools[name]
-        except KeyError:
-            raise UnknownToolError(name, list(self._tools)) from None
+        except (KeyError, TypeError):  # TypeError: an unhashable "name" (a list from a bad plan or file)
+            shown = name if isinstance(name, str) else repr(name)[:80]
+            raise UnknownToolError(shown, list(self._tools) if isinstance(name, str) else None) from None
 
     __getitem__ = get
 
     def __contains__(self, name: object) -> bool:
-        return name in self._tools
+        return isinstance(name, str) and name in self._tools
 
     def __iter__(self) -> Iterator[Tool]:
         return iter(self._tools.values())

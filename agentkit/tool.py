@@ -94,6 +94,7 @@ class Tool(BaseModel):
 
     _validator: jsonschema.protocols.Validator | None = PrivateAttr(default=None)
     _args_model: type[BaseModel] | None = PrivateAttr(default=None)
+    _accepted: tuple[Any, frozenset[str] | None] | None = PrivateAttr(default=None)
 
     def __init__(self, /, **data: Any) -> None:
         """Build a tool; anything wrong with the definition is a ToolDefinitionError (never pydantic's error)."""
@@ -235,7 +236,10 @@ class Tool(BaseModel):
         """The argument names the implementation takes; None when it takes any (``**kwargs``) or is absent."""
         if self.func is None:
             return None
-        return _accepted_names(self.func)
+        cached = self._accepted
+        if cached is None or cached[0] is not self.func:  # func may be set after construction
+            cached = self._accepted = (self.func, _accepted_names(self.func))
+        return cached[1]
 
     async def acall(self, arguments: dict[str, Any]) -> Any:
         """Validate ``arguments`` and run the implementation (sync ones in a worker thread)."""
@@ -350,8 +354,7 @@ def _value_problems(value: Any) -> list[str]:
     return []
 
 
-@functools.lru_cache(maxsize=4096)
-def _accepted_names_cached(func: Any) -> frozenset[str] | None:
+def _accepted_names(func: Any) -> frozenset[str] | None:
     try:
         parameters = inspect.signature(func).parameters.values()
     except (TypeError, ValueError):  # a builtin without a signature: let it decide
@@ -359,13 +362,6 @@ def _accepted_names_cached(func: Any) -> frozenset[str] | None:
     if any(p.kind is p.VAR_KEYWORD for p in parameters):
         return None
     return frozenset(p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
-
-
-def _accepted_names(func: Any) -> frozenset[str] | None:
-    try:
-        return _accepted_names_cached(func)
-    except TypeError:  # unhashable callable
-        return _accepted_names_cached.__wrapped__(func)
 
 
 def _missing_name(err: jsonschema.ValidationError) -> str | None:

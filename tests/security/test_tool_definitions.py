@@ -468,3 +468,12 @@ def test_an_unknown_schema_dialect_url_is_never_fetched(server):
     with pytest.raises(ToolDefinitionError, match=r"\$schema must be a string"):
         Tool(name="t", parameters={"$schema": {"$ref": f"{url}/x"}, "type": "object"})
     assert hits == []
+
+
+def test_a_registry_lookup_with_a_non_string_name_is_an_unknown_tool_not_a_type_error():
+    from agentkit.errors import UnknownToolError
+
+    registry = ToolRegistry([scale])
+    assert ["scale"] not in registry and {"a": 1} not in registry
+    with pytest.raises(UnknownToolError):
+        registry.get(["scale"])  # type: ignore[arg-type]
