@@ -174,22 +174,33 @@ def test_bad_pack_options_are_one_error_line(capsys):
         assert_one_error_line(*cli_main(capsys, "tools", "list", "--tools", source)[::2], fragment)
 
 
-def test_a_run_waits_for_a_background_retrieval_index_and_says_why(capsys):
-    from agentkit import cli
+def test_a_run_waits_for_a_background_retrieval_index_and_says_why(capsys, tmp_path, monkeypatch):
+    import threading
 
-    class Warming:
-        names = ["a", "b"]
-        ready = False
-        waited = False
+    import numpy as np
 
-        def wait(self):
-            self.waited = True
-            return True
+    from agentkit import Agent, cli
+    from agentkit.models import FunctionModel, register_fake
+    from agentkit.retrieval import HybridRetriever
+    from agentkit.tools import load_pack
 
-    class FakeAgent:
-        retriever = Warming()
+    register_fake("cli-noop", lambda: FunctionModel(lambda messages, schema: "ok", name="fake:cli-noop"))
 
-    agent = FakeAgent()
+    release = threading.Event()
+
+    class GatedEmbedder:  # embeds only once the CLI has started waiting: the index is still building before
+        id, dim = "test-gated-4", 4
+
+        def embed(self, texts):
+            assert release.wait(timeout=60)
+            return np.ones((len(texts), self.dim), dtype=np.float32) / 2
+
+    tools = list(load_pack("math"))
+    retriever = HybridRetriever.warming(tools, GatedEmbedder(), path=tmp_path / "index")
+    real_wait = retriever.wait
+    monkeypatch.setattr(retriever, "wait", lambda timeout=None: (release.set(), real_wait(timeout))[1])
+    agent = Agent(tools, model="fake:cli-noop", retriever=retriever)
+    assert not retriever.ready
     cli._finish_retrieval_index(agent)
-    assert agent.retriever.waited
-    assert "finishing the retrieval index of 2 tools" in capsys.readouterr().err
+    assert retriever.ready and retriever.fused and (tmp_path / "index").exists()  # built, then saved for later runs
+    assert f"finishing the retrieval index of {len(tools)} tools" in capsys.readouterr().err
