@@ -142,11 +142,17 @@ def _loaded(source: ToolSource) -> LoadedTools:
         return LoadedTools(ToolRegistry([source]), [])
     if isinstance(source, (str, os.PathLike)):
         return load_source(source)
+    from .langchain_tools import from_langchain, is_langchain_tool
     from .mcp_client import is_mcp_source, load_mcp_tools
 
+    if is_langchain_tool(source):  # a LangChain BaseTool
+        return LoadedTools(ToolRegistry([from_langchain(source)]), [])
     if is_mcp_source(source):  # an MCP config as a dict or MCPConfig
         return LoadedTools(ToolRegistry(load_mcp_tools(source)), [])  # type: ignore[arg-type]
-    raise TypeError(f"a tool source is a string, a path, a Tool, a ToolRegistry or LoadedTools, not {type(source).__name__}")
+    raise TypeError(
+        "a tool source is a string, a path, a Tool, a LangChain tool, an MCP config, a ToolRegistry or LoadedTools,"
+        f" not {type(source).__name__}"
+    )
 
 
 def load_tools(*sources: ToolSource | Iterable[ToolSource]) -> LoadedTools:

@@ -6,7 +6,7 @@ import pytest
 from langchain_core.tools import tool as lc_tool
 from pydantic import BaseModel, Field
 
-from agentkit import ToolArgumentError, ToolRegistry
+from agentkit import ToolArgumentError, ToolRegistry, load_tools
 from agentkit.agent import Agent
 from agentkit.errors import ToolDefinitionError
 from agentkit.langchain_tools import from_langchain
@@ -52,6 +52,11 @@ async def test_calls_go_through_ainvoke_and_arguments_are_checked_first():
 
 def test_agentkit_fields_can_be_set_on_the_conversion():
     assert from_langchain(multiply, needs_approval=True).needs_approval
+
+
+def test_load_tools_takes_langchain_tools_beside_other_sources():
+    loaded = load_tools(multiply, "math", [weather])
+    assert {"multiply", "weather", "calculate"} <= set(loaded.registry.names)
 
 
 def test_a_registry_takes_langchain_tools_and_still_rejects_other_objects():
