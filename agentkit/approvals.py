@@ -100,14 +100,21 @@ async def open_sqlite_saver(path: str | Path) -> AsyncIterator[Any]:
     target = Path(path)
     if target.exists() and not target.is_file():
         raise CheckpointError(f"checkpoint {str(path)!r} is not a file")
+    try:  # a synchronous probe first: aiosqlite's worker thread reports open errors badly
+        probe = sqlite3.connect(str(target), timeout=5)
+        try:
+            probe.execute("PRAGMA schema_version").fetchone()
+            probe.execute("PRAGMA quick_check").fetchone()
+        finally:
+            probe.close()
+    except (sqlite3.Error, OSError) as exc:
+        raise CheckpointError(f"checkpoint {str(path)!r} cannot be used: {exc}") from None
+    cm = AsyncSqliteSaver.from_conn_string(str(path))
     try:
-        if target.exists():
-            with sqlite3.connect(f"file:{target}?mode=ro", uri=True, timeout=5) as probe:
-                probe.execute("PRAGMA schema_version").fetchone()
-        cm = AsyncSqliteSaver.from_conn_string(str(path))
         saver = await cm.__aenter__()
         await saver.setup()
     except (sqlite3.Error, OSError) as exc:
+        await cm.__aexit__(None, None, None)
         raise CheckpointError(f"checkpoint {str(path)!r} cannot be used: {exc}") from None
     try:
         yield saver

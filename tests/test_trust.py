@@ -453,3 +453,44 @@ async def test_odd_tool_outputs_never_crash_the_run(value):
     result = await agent.run("x")
     assert result.nodes[0].status == NodeStatus.OK
     result.model_dump_json()  # the result is plain data
+
+
+# -- the CLI says how a run ended ----------------------------------------------------------------
+
+
+def _agentkit(*args: str) -> Any:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = str(Path(sys.executable).parent / "agentkit")
+    tools = str(Path(__file__).parent / "fixtures" / "outcome_tools.py")
+    return subprocess.run([exe, *args, "--tools", tools, "--model", "fake:outcomes", "--retriever", "bm25"],
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("request_text", "code"),
+    [("shout hello", 0), ("fail now", 1), ("partial please", 3), ("impossible thing", 4), ("pay the bill", 5)],
+)
+def test_agentkit_run_exit_code_says_how_the_run_ended(request_text, code):
+    proc = _agentkit("run", request_text)
+    assert proc.returncode == code, proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_agentkit_run_shows_the_exact_arguments_waiting_for_approval_and_resumes(tmp_path):
+    db = str(tmp_path / "runs.sqlite")
+    paused = _agentkit("run", "pay the bill", "--checkpoint", db, "--thread-id", "bill")
+    assert paused.returncode == 5 and 'calls pay with {"amount": 7}' in paused.stderr
+    assert "--resume --thread-id bill" in paused.stderr
+    done = _agentkit("run", "-", "--resume", "--thread-id", "bill", "--checkpoint", db, "--approve")
+    assert done.returncode == 0, done.stderr
+    rejected = _agentkit("run", "pay the bill", "--checkpoint", db, "--thread-id", "bill2")
+    refused = _agentkit("run", "-", "--resume", "--thread-id", "bill2", "--checkpoint", db, "--reject", "not today")
+    assert rejected.returncode == 5 and refused.returncode == 1 and "not today" in refused.stdout
+
+
+def test_an_unusable_checkpoint_path_is_one_error_line():
+    proc = _agentkit("run", "shout hello", "--checkpoint", "/proc/x.sqlite")
+    assert proc.returncode == 2 and proc.stderr.startswith("error:") and len(proc.stderr.strip().splitlines()) == 1
