@@ -97,7 +97,7 @@ def test_gpu_layers_on_a_cpu_only_build_are_said_once_as_a_warning(monkeypatch, 
     from agentkit.models import llamacpp
 
     if llamacpp.gpu_offload_available():
-        pytest.skip("this llama.cpp build can offload to a GPU")
+        pytest.skip("this llama.cpp build can offload to a GPU, so there is no CPU-only warning to check")
     monkeypatch.setattr(llamacpp, "_said_cpu", False)
     with caplog.at_level("INFO", logger="agentkit.models.llamacpp"):
         load_model("llamacpp:default", n_gpu_layers=-1, n_ctx=512)
