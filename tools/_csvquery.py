@@ -24,7 +24,7 @@ _CHECK_EVERY = 1_024  # rows between deadline checks
 
 # Searched, never matched from the start with lazy groups around it: the old pattern
 # ``(.+?)\s*(op|\s+contains\s+)\s*(.*?)\s*$`` backtracked cubically on long runs of spaces.
-_OPERATOR = re.compile(r"==|!=|>=|<=|=|>|<|\scontains\s", re.I)
+_OPERATOR = re.compile(r"==|!=|>=|<=|=|>|<|\scontains\s", re.IGNORECASE)
 
 Row = list[str]
 

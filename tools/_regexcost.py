@@ -25,8 +25,7 @@ _BRACED_ESCAPES = "pPNxuUg"
 
 def _skip_class(pattern: str, i: int) -> int:
     """The index just past the character class that starts at ``pattern[i] == '['`` (sets may nest)."""
-    depth, i = 0, i
-    start = i
+    depth, start = 0, i
     while i < len(pattern):
         c = pattern[i]
         if c == "\\":

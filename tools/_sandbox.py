@@ -86,7 +86,8 @@ class Sandbox:
 
         ``follow=False`` refuses a symlink as the last component (writes never go through
         one); ``make_parents`` creates missing directories on the way, each one inside the
-        root. Directories are opened with ``flags | O_DIRECTORY`` when ``flags`` asks for it.
+        root. ``flags`` apply to the last component only (add ``O_DIRECTORY`` to insist on a
+        directory); the ones before it are always opened as directories.
         """
         parts, root = self.parts(path), self.root
         fd = _walk(os.open(root, _DIR_FLAGS), root, parts, path, flags | _NOFOLLOW | _CLOEXEC, mode, follow, make_parents)
@@ -116,7 +117,7 @@ class Sandbox:
         return real
 
 
-def _walk(root_fd: int, root: Path, parts: list[str], shown: str, flags: int, mode: int, follow: bool, make_parents: bool) -> int:  # noqa: PLR0913
+def _walk(root_fd: int, root: Path, parts: list[str], shown: str, flags: int, mode: int, follow: bool, make_parents: bool) -> int:
     """Open ``parts`` below ``root_fd`` (which it takes over) one component at a time; see the module docstring."""
     stack = [root_fd]  # descriptors of the directories walked so far, the root first
     pending = list(reversed(parts))

@@ -27,11 +27,11 @@ MAX_SQL_CHARS = 100_000
 READ_KEYWORDS = {"SELECT", "WITH", "VALUES", "EXPLAIN", "PRAGMA"}
 _SCHEMA_PRAGMAS = {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "foreign_key_list"}
 _DENIED_FUNCTIONS = {"load_extension", "fts3_tokenizer", "readfile", "writefile", "edit"}
-_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/)*", re.S)
+_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*\n?|/\*.*?\*/)*", re.DOTALL)
 _READ_ACTIONS = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, getattr(sqlite3, "SQLITE_RECURSIVE", 33)}
 _WAL_VERSIONS = b"\x02\x02"  # header bytes 18-19 of a database in WAL mode
 # Any of these words anywhere (even in a string literal: a spare question costs less than a missed one).
-_WRITE_WORDS = re.compile(r"\b(?:insert|update|delete|replace|upsert|create|drop|alter|vacuum|reindex|analyze|attach|detach)\b", re.I)
+_WRITE_WORDS = re.compile(r"\b(?:insert|update|delete|replace|upsert|create|drop|alter|vacuum|reindex|analyze|attach|detach)\b", re.IGNORECASE)
 
 
 def first_keyword(sql: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import tracemalloc
 
 import pytest
-
 from agentkit.tools import AccessDenied, data
 from agentkit.tools._csvquery import MAX_CONDITION_CHARS, parse_condition
 

@@ -9,9 +9,7 @@ import time
 from contextlib import contextmanager
 
 import pytest
-
-from agentkit.tools import AccessDenied
-from agentkit.tools import files
+from agentkit.tools import AccessDenied, files
 
 
 @pytest.fixture

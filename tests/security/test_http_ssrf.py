@@ -10,18 +10,19 @@ import http.server
 import threading
 import time
 from contextlib import contextmanager
+from typing import ClassVar
 
 import pytest
-
-from agentkit import ConfigError
 from agentkit.tools import AccessDenied, load_pack
 from agentkit.tools import http as http_pack
 
+from agentkit import ConfigError
+
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    routes: dict = {}
+    routes: ClassVar[dict] = {}
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         self.server.hits.append(self.path)
         self.routes.get(self.path, _Handler.ok)(self)
 
@@ -98,10 +99,9 @@ def test_an_allowed_redirect_is_followed():
 def test_a_redirect_off_the_allowlist_is_refused(location):
     with _server() as (other_server, other):
         routes = {"/go": lambda h: h.redirect(location.format(port=h.server.server_address[1], other=other))}
-        with _server(routes) as (server, port):
-            with pytest.raises(AccessDenied):
-                http_pack.pack([f"127.0.0.1:{port}"], timeout=2)["fetch"](url=f"http://127.0.0.1:{port}/go")
-            assert server.hits == ["/go"] and other_server.hits == []
+        with _server(routes) as (server, port), pytest.raises(AccessDenied):
+            http_pack.pack([f"127.0.0.1:{port}"], timeout=2)["fetch"](url=f"http://127.0.0.1:{port}/go")
+        assert server.hits == ["/go"] and other_server.hits == []
 
 
 def test_a_redirect_loop_ends_after_the_redirect_limit():
@@ -133,15 +133,15 @@ def _trickle(head: bytes, body: bytes):
 
 def test_a_body_sent_one_byte_per_half_second_hits_the_total_deadline():
     head = b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\nContent-Type: text/plain\r\n\r\n"
-    with _server({"/slow": _trickle(head, b"x" * 40)}) as (_, port):
-        with pytest.raises(TimeoutError, match="over 2s"):  # a per-read timeout would wait the full 20 s and succeed
-            http_pack.pack([f"127.0.0.1:{port}"], timeout=2)["fetch"](url=f"http://127.0.0.1:{port}/slow")
+    # a per-read timeout would wait the full 20 s and succeed
+    with _server({"/slow": _trickle(head, b"x" * 40)}) as (_, port), pytest.raises(TimeoutError, match="over 2s"):
+        http_pack.pack([f"127.0.0.1:{port}"], timeout=2)["fetch"](url=f"http://127.0.0.1:{port}/slow")
 
 
 def test_headers_sent_one_byte_per_half_second_hit_the_total_deadline():
-    with _server({"/slow": _trickle(b"", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")}) as (_, port):
-        with pytest.raises(TimeoutError, match="over 2s"):
-            http_pack.pack([f"127.0.0.1:{port}"], timeout=2)["fetch"](url=f"http://127.0.0.1:{port}/slow")
+    slow = _trickle(b"", b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    with _server({"/slow": slow}) as (_, port), pytest.raises(TimeoutError, match="over 2s"):
+        http_pack.pack([f"127.0.0.1:{port}"], timeout=2)["fetch"](url=f"http://127.0.0.1:{port}/slow")
 
 
 # -- size ------------------------------------------------------------------------------------

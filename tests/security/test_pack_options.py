@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from agentkit.tools import load_pack, parse_pack_options
 
 from agentkit import ConfigError
-from agentkit.tools import load_pack, parse_pack_options
 
 
 @pytest.mark.parametrize(("pack", "text"), [

@@ -6,7 +6,6 @@ import sys
 
 import pytest
 import regex
-
 from agentkit.tools import text
 from agentkit.tools._regexcost import MAX_GROUP_DEPTH, pattern_cost
 

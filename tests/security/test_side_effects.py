@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from agentkit.tools import PACKS, load_pack
 
 FIXTURES = __import__("pathlib").Path(__file__).parent.parent / "fixtures"

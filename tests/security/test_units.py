@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from agentkit.tools import math as mathp
 
 
