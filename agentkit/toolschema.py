@@ -12,6 +12,9 @@ agentkit call any URL (past the http pack's allowlist) or read a local file. Her
 * :data:`NO_RETRIEVAL` is the registry every validator gets: the JSON Schema
   metaschemas, and a retrieve function that refuses, so even a schema that slipped
   past the check (mutated after loading) cannot reach the network or the disk.
+
+It imports nothing of agentkit, so every layer may use it (the structured-output
+validator of ``models/`` and ``typed_output`` pass :data:`NO_RETRIEVAL` too).
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ from .models.settings import GenerationSettings
 from .models.structured import complete, parse_json_object
 from .prompting import render
 from .result import NodeResult, NodeStatus
+from .toolschema import NO_RETRIEVAL
 
 # Bounds for local decoding: a base model that repeats a digit still ends inside the budget.
 MAX_CHARS = 200
@@ -103,7 +104,7 @@ class OutputSpec:
         self.bounded = bounded(self.schema)
         schema_to_gbnf(self.bounded)  # GrammarConversionError (a ConfigError): this schema cannot be decoded locally
         self.max_tokens = max_tokens
-        self._validator = jsonschema.Draft202012Validator(self.schema)
+        self._validator = jsonschema.Draft202012Validator(self.schema, registry=NO_RETRIEVAL)  # never fetches a $ref
 
     def parse(self, data: Any) -> Any:
         """The typed value of checked JSON ``data``: a model instance, or the data itself for a JSON Schema."""
@@ -171,7 +172,7 @@ class OutputSpec:
 
 
 def _schema_problems(schema: dict[str, Any], data: Any) -> list[str]:
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema, registry=NO_RETRIEVAL)
     return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in validator.iter_errors(data)]
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import StructuredOutputError
 from ..prompting import render
+from ..toolschema import NO_RETRIEVAL
 from .base import ChatModel, Completion, Message, TokenCallback, Usage, as_messages, capabilities
 from .settings import DEFAULT_SETTINGS, GenerationSettings
 
@@ -61,7 +62,7 @@ def check(text: str, schema: dict[str, Any], target: dict[str, Any] | type[BaseM
         data = parse_json_object(text)
     except json.JSONDecodeError as exc:
         return None, [f"not JSON: {exc.msg} at position {exc.pos}"]
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft202012Validator(schema, registry=NO_RETRIEVAL)  # never fetches a $ref
     problems = [
         f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
         for e in sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
