@@ -166,3 +166,15 @@ def test_a_compressed_body_is_cut_at_the_size_cap_after_decoding():
 def test_out_of_range_http_options_are_config_errors(option):
     with pytest.raises(ConfigError, match="must be"):
         load_pack("http", allow_hosts=["example.com"], **option)
+
+
+async def test_fetch_called_directly_inside_an_event_loop_still_answers():
+    with _server() as (_, port):
+        result = http_pack.pack([f"127.0.0.1:{port}"], timeout=2)["fetch"](url=f"http://127.0.0.1:{port}/")
+    assert result["text"] == "hello"
+
+
+async def test_fetch_through_the_tool_interface_answers():
+    with _server() as (_, port):
+        result = await http_pack.pack([f"127.0.0.1:{port}"], timeout=2)["fetch"].acall({"url": f"http://127.0.0.1:{port}/"})
+    assert result["status"] == 200
