@@ -67,7 +67,8 @@ OWN_TOOLS = ("run", "resume", "plan")
 
 
 def _listing(agent: Any, expose_tools: bool) -> list[Any]:
-    from mcp_types import Tool as MCPTool, ToolAnnotations
+    from mcp_types import Tool as MCPTool
+    from mcp_types import ToolAnnotations
 
     listed = [
         MCPTool(

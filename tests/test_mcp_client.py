@@ -9,12 +9,25 @@ import sys
 from pathlib import Path
 
 import pytest
-from mcp_helpers import http_server, pid_alive, stdio_entry, wait_gone, write_config, write_server
+from mcp_helpers import (
+    http_server,
+    pid_alive,
+    stdio_entry,
+    wait_gone,
+    write_config,
+    write_server,
+)
 
 from agentkit import ToolArgumentError
 from agentkit.agent import Agent
 from agentkit.errors import ConfigError
-from agentkit.mcp_client import MCPConnectionError, MCPServerGone, MCPToolError, load_mcp_tools, mcp_sessions
+from agentkit.mcp_client import (
+    MCPConnectionError,
+    MCPServerGone,
+    MCPToolError,
+    load_mcp_tools,
+    mcp_sessions,
+)
 from agentkit.result import NodeStatus, RunStatus
 from agentkit.retrieval import make_retriever
 from agentkit.testing import plan_model
@@ -173,7 +186,7 @@ async def test_agent_aclose_closes_the_sessions_and_stops_stdio_servers(fresh):
 
 
 def agentkit(*args, cwd=None):
-    return subprocess.run([AGENTKIT, *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+    return subprocess.run([AGENTKIT, *args], capture_output=True, text=True, check=False, timeout=120, cwd=cwd)
 
 
 def test_tools_list_shows_the_tools_of_an_mcp_json_and_stops_the_server(tmp_path):

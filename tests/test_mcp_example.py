@@ -25,7 +25,7 @@ def example():
 
 
 async def test_agentkit_runs_the_tools_of_the_examples_mcp_server_and_closes_it(monkeypatch):
-    import agentkit.mcp_client as mcp_client
+    from agentkit import mcp_client
 
     opened = []
     real_load = mcp_client.load_mcp_tools
@@ -61,12 +61,12 @@ async def test_mcp_clients_run_agentkit_served_by_the_cli(tmp_path):
 @pytest.mark.slow
 def test_the_example_runs_on_the_default_model_both_ways():
     proc = subprocess.run([sys.executable, str(EXAMPLE), "Convert 30 degrees Celsius to Fahrenheit"],
-                          capture_output=True, text=True, timeout=1800)  # fmt: skip
+                          capture_output=True, text=True, check=False, timeout=1800)  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     lines = proc.stdout.splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("[agentkit using MCP tools] "))
     # The default model planned over the MCP server's tools and the call went through the session.
-    called = [line for line in lines[first + 1:] if line.startswith("  celsius_to_fahrenheit -> ") or line.startswith("  kilometres_to_miles -> ")]
+    called = [line for line in lines[first + 1:] if line.startswith(("  celsius_to_fahrenheit -> ", "  kilometres_to_miles -> "))]
     assert called and any(_number(line.split(" -> ", 1)[1]) for line in called), proc.stdout
     served = next(line for line in lines if line.startswith("[agentkit as an MCP server] tools: "))
     assert "run" in served and "celsius_to_fahrenheit" in served

@@ -170,6 +170,6 @@ def _connect_when_up(url: str, proc: subprocess.Popen[str]):
 
 
 def test_a_bad_http_address_is_one_error_line_and_exit_2(tmp_path):
-    proc = subprocess.run([AGENTKIT, *serve_args(tmp_path, "--http", "localhost")], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([AGENTKIT, *serve_args(tmp_path, "--http", "localhost")], capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: --http expects HOST:PORT") and len(proc.stderr.strip().splitlines()) == 1
