@@ -22,7 +22,9 @@ first option, e.g. ``taskbench:DIR``.
 Resource types used for the tool graph: ``text``, ``number``, ``datetime``, ``path``,
 ``url``, ``table``, ``json`` (and TaskBench's own, e.g. ``image``, ``audio``).
 Sandbox refusals (paths outside a root, hosts off the allowlist, writes to a
-read-only database) raise :class:`AccessDenied`, a ``PermissionError``.
+read-only database) raise :class:`AccessDenied`, a ``PermissionError``. Numeric options
+are limits and must be positive and finite (``data:max_rows=-5`` is a ConfigError);
+a writable ``data`` pack's ``sqlite_query`` asks for approval before statements that may write.
 """
 
 from __future__ import annotations
