@@ -1,6 +1,10 @@
 """agentkit: retrieve tools, plan a tool graph, pick a path with A*, execute on LangGraph, summarise.
 
-The public API is what ``__all__`` lists; everything else is an implementation detail.
+The public API is what ``__all__`` lists here, and the ``__all__`` of the public modules:
+``agentkit.events``, ``agentkit.testing``, ``agentkit.examples``, ``agentkit.models``,
+``agentkit.tools``, ``agentkit.planners``, ``agentkit.retrieval``, ``agentkit.sources``,
+``agentkit.config``, ``agentkit.mcp_client`` and ``agentkit.langchain_tools`` (extension points and
+test helpers). Every other module is an implementation detail, even without a leading underscore.
 """
 
 from .errors import (

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from .models.base import Usage
 from .plan import TaskPlan
-from .result import NodeResult, RetrievedTool, RunResult, ToolPathResult
+from .result import NodeResult, NodeStatus, RetrievedTool, RunResult, ToolPathResult
 
 
 class Retrieved(BaseModel):
@@ -41,7 +41,10 @@ class NodeFinished(BaseModel):
 
 
 class NodeFailed(BaseModel):
-    """A tool attempt failed; ``next_tool`` is the recovery the search chose (None: none left)."""
+    """One attempt at a node failed; ``next_tool`` is the recovery the search chose (None: none left).
+
+    The node may still succeed with the next tool: :class:`NodeGaveUp` says when it did not.
+    """
 
     kind: Literal["node_failed"] = "node_failed"
     index: int
@@ -50,6 +53,29 @@ class NodeFailed(BaseModel):
     next_tool: str | None = None
     error_type: str | None = None  # the error's class name, e.g. ToolExecutionError (tracing's error.type)
     latency_s: float | None = None  # the attempt's time so far (tracing starts its span that long before the event)
+
+
+class NodeGaveUp(BaseModel):
+    """A node ended without success, after its last attempt: failed, rejected or skipped.
+
+    Emitted once per such node, right before its :class:`NodeFinished`; ``attempts`` are
+    the tools tried, in order (each failure was a :class:`NodeFailed`).
+    """
+
+    kind: Literal["node_gave_up"] = "node_gave_up"
+    index: int
+    tool: str
+    status: NodeStatus
+    error: str
+    error_type: str | None = None
+    attempts: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def of(cls, result: NodeResult) -> NodeGaveUp:
+        return cls(
+            index=result.index, tool=result.tool, status=result.status, error=result.error or "",
+            error_type=result.error_type, attempts=list(result.attempts),
+        )  # fmt: skip
 
 
 class ApprovalRequested(BaseModel):
@@ -92,7 +118,7 @@ class Finished(BaseModel):
 
 
 Event = Annotated[
-    Retrieved | Planned | PathChosen | NodeStarted | NodeFinished | NodeFailed | ApprovalRequested | TokenGenerated | ModelCalled | Finished,
+    Retrieved | Planned | PathChosen | NodeStarted | NodeFinished | NodeFailed | NodeGaveUp | ApprovalRequested | TokenGenerated | ModelCalled | Finished,
     Field(discriminator="kind"),
 ]
 
@@ -103,6 +129,7 @@ __all__ = [
     "ModelCalled",
     "NodeFailed",
     "NodeFinished",
+    "NodeGaveUp",
     "NodeStarted",
     "PathChosen",
     "Planned",

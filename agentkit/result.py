@@ -12,11 +12,16 @@ from .plan import TaskPlan
 
 
 class NodeStatus(StrEnum):
+    """How one plan node ended.
+
+    A request is judged unsolvable before anything runs (:attr:`RunStatus.UNSOLVABLE`); a node
+    whose tools all failed while running is FAILED (``error_type`` says why).
+    """
+
     OK = "ok"
     FAILED = "failed"
     REJECTED = "rejected"  # approval refused
     SKIPPED = "skipped"  # an upstream node failed
-    UNSOLVABLE = "unsolvable"
 
 
 class RunStatus(StrEnum):

@@ -36,7 +36,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from .errors import ConfigError, PlanError, ToolExecutionError, ToolTimeoutError, UnsolvableError
+from .errors import ConfigError, ToolExecutionError, ToolTimeoutError, UnsolvableError
 
 Compatible = Callable[[str, str], bool]
 # A tool's "feeding signature": compatible(a, b) must depend on a only through source_key(a)
@@ -72,7 +72,12 @@ class Subtask(BaseModel):
 
 
 class SearchProblem(BaseModel):
-    """The subtasks of a plan. Validated on construction: every problem is listed in one PlanError."""
+    """The subtasks of a plan. Validated on construction: every problem is listed in one ValidationError.
+
+    A malformed problem is a programming error of whoever built it (agentkit builds it from
+    an already validated plan), so it is a ``ValueError`` (pydantic's ``ValidationError``),
+    not a :class:`~agentkit.errors.PlanError` about a model's plan.
+    """
 
     subtasks: list[Subtask]
     _order: list[str] = PrivateAttr(default_factory=list)
@@ -99,7 +104,7 @@ class SearchProblem(BaseModel):
             except _Cycle as cyc:
                 problems.append(f"cyclic dependencies among subtasks {cyc.members}")
         if problems:
-            raise PlanError(problems)
+            raise ValueError("; ".join(problems))
         return self
 
     def order(self) -> list[str]:

@@ -9,7 +9,7 @@ import random
 import pytest
 from pydantic import ValidationError
 
-from agentkit.errors import ConfigError, PlanError, UnsolvableError
+from agentkit.errors import ConfigError, UnsolvableError
 from agentkit.search import (
     Candidate,
     PathSearch,
@@ -457,18 +457,18 @@ def test_alpha_outside_unit_interval_is_a_config_error(alpha):
         PathSearch(three_step_problem(), alpha=alpha)
 
 
-def test_duplicate_subtask_ids_are_a_plan_error():
-    with pytest.raises(PlanError, match="duplicate subtask id 'a'"):
+def test_duplicate_subtask_ids_are_a_value_error():
+    with pytest.raises(ValueError, match="duplicate subtask id 'a'"):
         SearchProblem(subtasks=[Subtask(id="a"), Subtask(id="a")])
 
 
-def test_unknown_dependency_is_a_plan_error():
-    with pytest.raises(PlanError, match="unknown subtask 'zz'"):
+def test_unknown_dependency_is_a_value_error():
+    with pytest.raises(ValueError, match="unknown subtask 'zz'"):
         SearchProblem(subtasks=[Subtask(id="a", depends_on=["zz"])])
 
 
-def test_cyclic_dependencies_are_a_plan_error():
-    with pytest.raises(PlanError, match="cyclic") as info:
+def test_cyclic_dependencies_are_a_value_error():
+    with pytest.raises(ValueError, match="cyclic") as info:
         SearchProblem(subtasks=[
             Subtask(id="a", depends_on=["c"]), Subtask(id="b", depends_on=["a"]),
             Subtask(id="c", depends_on=["b"]), Subtask(id="d"),
@@ -476,8 +476,8 @@ def test_cyclic_dependencies_are_a_plan_error():
     assert "['a', 'b', 'c']" in str(info.value)
 
 
-def test_duplicate_candidate_tool_is_a_plan_error():
-    with pytest.raises(PlanError, match="candidate tool twice"):
+def test_duplicate_candidate_tool_is_a_value_error():
+    with pytest.raises(ValueError, match="candidate tool twice"):
         SearchProblem(subtasks=[Subtask(id="a", candidates=[Candidate(tool="x"),
                                                              Candidate(tool="x")])])
 
@@ -503,3 +503,11 @@ def test_candidate_ranges_are_validated():
         Candidate(tool="x", cost=-1.0)
     with pytest.raises(ValidationError):
         Candidate(tool="x", quality=1.5)
+
+
+def test_a_malformed_problem_is_a_programming_error_not_a_plan_error():
+    from agentkit.errors import PlanError
+
+    with pytest.raises(ValueError) as info:
+        SearchProblem(subtasks=[Subtask(id="a"), Subtask(id="a")])
+    assert not isinstance(info.value, PlanError)
