@@ -116,12 +116,18 @@ def _resource_of(node: dict[str, Any], parents: list[Any]) -> Any:
     return parents[0] if parents else node
 
 
-def _pointer_target(resource: Any, fragment: str) -> bool:
-    """Whether the JSON pointer ``fragment`` (without '#') names something in ``resource``."""
+_NOWHERE = object()
+
+
+def _resolve(resource: Any, fragment: str) -> Any:
+    """What the JSON pointer ``fragment`` (without '#') names in ``resource``; _NOWHERE if nothing.
+
+    A named anchor ('#name') resolves to None: jsonschema follows it, or the validation fails cleanly.
+    """
     if fragment == "":
-        return True
+        return resource
     if not fragment.startswith("/"):
-        return True  # a named anchor ('#name'): jsonschema resolves it, or the validation fails cleanly
+        return None
     node = resource
     for raw in fragment[1:].split("/"):
         part = _unescape(raw)
@@ -130,23 +136,39 @@ def _pointer_target(resource: Any, fragment: str) -> bool:
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         else:
-            return False
-    return True
+            return _NOWHERE
+    return node
+
+
+def _ref_loop(start: dict[str, Any], root: Any) -> bool:
+    """Whether following ``$ref`` alone from ``start`` comes back to a schema already passed (a→b→a):
+    validating against it would recurse forever without reading any of the value."""
+    seen = [start]
+    node: Any = start
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#"):
+        node = _resolve(root, node["$ref"][1:])
+        if any(node is s for s in seen):
+            return True
+        seen.append(node)
+    return False
 
 
 def _unescape(part: str) -> str:
     return unquote(part).replace("~1", "/").replace("~0", "~")
 
 
-def _ref_problem(ref: str, node: dict[str, Any], parents: list[Any]) -> str | None:
+def _ref_problem(ref: str, node: dict[str, Any], parents: list[Any], key: str = "$ref") -> str | None:
     shown = ref if len(ref) <= 120 else ref[:120] + "..."
     if not ref.startswith("#"):
         return (
             f"reference {shown!r} is not local: only '#/...' references into the same schema"
             " are allowed (agentkit never fetches URLs or reads files for a tool's documentation)"
         )
-    if not _pointer_target(_resource_of(node, parents), ref[1:]):
+    if _resolve(_resource_of(node, parents), ref[1:]) is _NOWHERE:
         return f"reference {shown!r} points to nothing in the schema"
+    if not parents or _resource_of(node, parents) is parents[0]:  # loops are followed within the root document
+        if key == "$ref" and _ref_loop(node, parents[0] if parents else node):
+            return f"reference {shown!r} leads back to itself through references alone (an endless loop)"
     return None
 
 
@@ -168,7 +190,7 @@ def scan(schema: Any) -> tuple[str | None, bool]:
                 if key in node and not data and not isinstance(node[key], str):
                     return f"{key} must be a string, got {type(node[key]).__name__}", newer
                 if isinstance(node.get(key), str):
-                    problem = _ref_problem(node[key], node, parents)
+                    problem = _ref_problem(node[key], node, parents, key)
                     if problem:
                         return problem, newer
             if data:

@@ -477,3 +477,30 @@ def test_a_registry_lookup_with_a_non_string_name_is_an_unknown_tool_not_a_type_
     assert ["scale"] not in registry and {"a": 1} not in registry
     with pytest.raises(UnknownToolError):
         registry.get(["scale"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"type": "object", "properties": {"a": {"$ref": "#/properties/b"}, "b": {"$ref": "#/properties/a"}}},
+        {"type": "object", "properties": {"a": {"$ref": "#/properties/a"}}},
+        {"$ref": "#", "type": "object"},
+    ],
+)
+def test_references_that_loop_without_reading_the_value_are_refused_when_defined(schema):
+    with pytest.raises(ToolDefinitionError, match="endless loop"):
+        Tool(name="t", parameters=schema)
+
+
+def test_a_recursive_schema_that_reads_the_value_as_it_goes_is_fine():
+    node = {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}, "v": {"type": "integer"}}}
+    t = Tool(name="t", parameters={"type": "object", "$defs": {"node": node}, "properties": {"list": {"$ref": "#/$defs/node"}}})
+    assert t.validate_arguments({"list": {"v": 1, "next": {"v": 2}}})
+    with pytest.raises(ToolArgumentError, match="list.next.v"):
+        t.validate_arguments({"list": {"v": 1, "next": {"v": "two"}}})
+
+
+def test_a_loop_through_applicators_that_slips_past_the_check_is_an_argument_error_not_a_crash():
+    t = Tool(name="t", parameters={"type": "object", "properties": {"a": {"allOf": [{"$ref": "#/properties/a"}]}}})
+    with pytest.raises(ToolArgumentError, match="cannot be checked"):
+        t.validate_arguments({"a": 1})
