@@ -24,6 +24,7 @@ from .ask import ask_decisions
 from .errors import AgentkitError, RunCancelledError
 from .render import EventPrinter, plain, plan_tree, safe
 from .result import RunResult, RunStatus
+from .sanitize import printable
 from .workflow import Turn, turn_of
 
 HELP = """\
@@ -116,7 +117,7 @@ class ChatSession:
         return result
 
     def _say(self, text: str) -> None:
-        self.console.print(text, markup=False, highlight=False, soft_wrap=True)
+        self.console.print(printable(text), markup=False, highlight=False, soft_wrap=True)
 
     def command(self, line: str) -> bool:
         """Run a slash command; False means leave the session."""

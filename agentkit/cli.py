@@ -226,11 +226,13 @@ def run(
 
 
 def _print_outcome(result: Any, checkpoint: Path | None) -> None:
+    """The answer, or what waits for approval; model and tool text goes out inert (printable, no markup)."""
     from .ask import describe
+    from .sanitize import printable
 
     if result.status.value == "interrupted":
         for pending in result.pending_approvals:
-            err.print(describe(pending), markup=False, highlight=False, soft_wrap=True)
+            err.print(printable(describe(pending)), markup=False, highlight=False, soft_wrap=True)
         where = f" --checkpoint {checkpoint}" if checkpoint else ""
         err.print(f"waiting for approval; continue with: agentkit run - --resume --thread-id {result.thread_id}{where} "
                   "--approve (or --reject REASON)", markup=False, highlight=False)  # fmt: skip
@@ -238,9 +240,9 @@ def _print_outcome(result: Any, checkpoint: Path | None) -> None:
             err.print("(without --checkpoint the paused run is lost when this process ends)", markup=False)
         return
     if not result.grounded:
-        err.print("note: the model's answer stated " + ", ".join(result.ungrounded[:5])
+        err.print("note: the model's answer stated " + printable(", ".join(result.ungrounded[:5]))
                   + ", which no tool returned; showing the tool results instead", markup=False, highlight=False)  # fmt: skip
-    out.print(result.answer or "(no answer)", markup=False, highlight=False)
+    out.print(printable(result.answer or "(no answer)"), markup=False, highlight=False)
     if result.status.value != "ok":
         err.print(f"status: {result.status.value}", markup=False)
 
@@ -250,13 +252,14 @@ async def _drive_run(
 ) -> Any:
     """The run, then (on a terminal) one question per pending approval until it ends."""
     from .ask import ask_decisions
+    from .sanitize import printable
 
     if resume:
         result = await _show_run(agent.stream_resume(thread_id, approve=decision), quiet=quiet)
     else:
         result = await _show_run(agent.stream(request, thread_id=thread_id), quiet=quiet)
     while result.status.value == "interrupted" and result.pending_approvals and sys.stdin.isatty() and not quiet:
-        decisions = ask_decisions(result.pending_approvals, input, lambda text: err.print(text, markup=False, highlight=False, soft_wrap=True))
+        decisions = ask_decisions(result.pending_approvals, input, lambda text: err.print(printable(text), markup=False, highlight=False, soft_wrap=True))
         result = await _show_run(agent.stream_resume(result.thread_id, decisions=decisions), quiet=quiet)
     return result
 

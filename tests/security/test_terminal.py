@@ -163,7 +163,7 @@ def echo_tools(tmp_path):
 
     path = tmp_path / "echo_tools.py"
     path.write_text(TOOL_FILE)
-    register_fake("terminal-echo", lambda: plan_model(PLAN, answer=f"It said {HIDDEN} {CLOSING}", name="fake:terminal-echo"))
+    register_fake("terminal-echo", lambda: plan_model(PLAN, answer=f"It said {HIDDEN} {CLOSING} {ANSI}", name="fake:terminal-echo"))
     return str(path)
 
 
