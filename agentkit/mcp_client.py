@@ -412,6 +412,11 @@ def load_mcp_tools(source: str | Path | dict[str, Any] | MCPConfig) -> MCPTools:
     return tools
 
 
+async def aload_mcp_tools(source: str | Path | dict[str, Any] | MCPConfig) -> MCPTools:
+    """:func:`load_mcp_tools` without blocking the running event loop while the servers start."""
+    return await asyncio.to_thread(load_mcp_tools, source)
+
+
 def mcp_sessions(tools: Iterable[Tool]) -> list[MCPTools]:
     """The open MCP sources whose sessions ``tools`` call through (what ``Agent.aclose()`` closes)."""
     owners: list[MCPTools] = []
@@ -438,6 +443,7 @@ __all__ = [
     "MCPServerGone",
     "MCPToolError",
     "MCPTools",
+    "aload_mcp_tools",
     "close_mcp_sessions",
     "is_mcp_source",
     "load_mcp_tools",

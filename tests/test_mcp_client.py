@@ -25,6 +25,7 @@ from agentkit.mcp_client import (
     MCPConnectionError,
     MCPServerGone,
     MCPToolError,
+    aload_mcp_tools,
     load_mcp_tools,
     mcp_sessions,
 )
@@ -108,6 +109,24 @@ def test_names_shared_by_two_servers_get_the_server_prefix(tmp_path):
         assert "fetch_page" in names and "add_note" in names  # unique names stay as they are
         by_name = {t.name: t for t in tools}
         assert asyncio.run(by_name["web_search"].acall({"query": "x"})) == "web found 2 results for x"
+
+
+async def test_aload_starts_the_servers_without_blocking_the_running_loop(tmp_path):
+    config = write_config(tmp_path, {"notes": stdio_entry(write_server(tmp_path), "notes", tmp_path / "n.pid")})
+    ticks = 0
+
+    async def tick():
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(tick())
+    tools = await aload_mcp_tools(config)
+    ticker.cancel()
+    async with tools:
+        assert "add_note" in [t.name for t in tools]
+    assert ticks > 5 and tools.closed  # the loop kept running while the server started
 
 
 def test_a_streamable_http_server_by_url(tmp_path):
