@@ -29,6 +29,8 @@ from ._common import AccessDenied
 MAX_DEPTH = 128
 #: Most characters a requested path may have (Linux's PATH_MAX).
 MAX_PATH_CHARS = 4096
+#: Longest name of one component, in bytes (NAME_MAX).
+MAX_NAME_BYTES = 255
 #: Most symlinks one lookup may pass through (the kernel's own limit).
 MAX_SYMLINKS = 40
 
@@ -68,6 +70,9 @@ class Sandbox:
         parts = [p for p in candidate.parts if p not in ("", ".")]
         if len(parts) > MAX_DEPTH:
             raise ValueError(f"path {path[:60]!r}... has {len(parts)} components, over the limit of {MAX_DEPTH}")
+        for part in parts:
+            if len(os.fsencode(part)) > MAX_NAME_BYTES:
+                raise ValueError(f"path component {part[:40]!r}... is over {MAX_NAME_BYTES} bytes")
         return parts
 
     def _below_root(self, absolute: Path, shown: str) -> Path:

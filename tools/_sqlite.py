@@ -86,7 +86,7 @@ def limit(conn: sqlite3.Connection, writable: bool, seconds: float) -> None:
     conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
     conn.set_authorizer(authorizer(writable))
     deadline = time.monotonic() + seconds
-    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1_000)
+    conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 100)  # few ops: one may build a 10 MB blob
 
 
 def _size(value: Any) -> int:

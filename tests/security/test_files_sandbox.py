@@ -127,6 +127,12 @@ def test_very_deep_path_is_refused_with_a_clear_error(box):
         t["write_file"](path="d/" * 1200 + "f", content="x")
 
 
+def test_an_over_long_name_is_refused_with_a_clear_error(box):
+    _, _, t = box
+    with pytest.raises(ValueError, match="over 255 bytes"):
+        t["write_file"](path="x" * 300, content="x")
+
+
 def test_fifo_is_refused_without_blocking(box):
     root, _, t = box
     os.mkfifo(root / "pipe")
