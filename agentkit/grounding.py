@@ -87,6 +87,22 @@ def ungrounded(answer: str, evidence: Evidence) -> list[str]:
     return problems
 
 
+def unused_request_values(request: str, results: Sequence[NodeResult]) -> list[str]:
+    """Numbers and dates of the request that no successful tool call was given.
+
+    "What is 15 percent of 240?" answered by ``percentage_of(15, 15)`` ran fine and its
+    answer is "grounded" in its output, yet it is wrong: 240 never reached a tool. A run
+    whose tools ignored a figure the user gave is not trusted with a model-written answer.
+    """
+    args = Evidence("", [r.arguments for r in results if r.status == NodeStatus.OK])
+    upstream = Evidence("", successful_outputs(results))  # a value may reach a tool through an earlier one
+    missing = [m.group(0) for m in _ISO_DATE.finditer(request) if not (args.has_text(m.group(0)) or upstream.has_text(m.group(0)))]
+    for value, decimals in _numbers(_ISO_DATE.sub(" ", request)):
+        if not args.has_number(value, decimals):
+            missing.append(f"{value:g}")
+    return missing
+
+
 def successful_outputs(results: Sequence[NodeResult]) -> list[Any]:
     return [r.output for r in results if r.status == NodeStatus.OK]
 
@@ -96,8 +112,12 @@ def _shown(value: Any, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + " [...]"
 
 
-def plain_answer(results: Sequence[NodeResult], unsolvable: str | None = None, steps: Sequence[str] = ()) -> str:
-    """The answer written without a model: what each step returned, or why it did not."""
+def plain_answer(
+    results: Sequence[NodeResult], unsolvable: str | None = None, steps: Sequence[str] = (), *, unverified: bool = False
+) -> str:
+    """The answer written without a model: what each step returned, or why it did not.
+
+    ``unverified``: it replaces a model answer that could not be trusted, and says so."""
 
     def step_name(r: NodeResult) -> str:
         what = steps[r.index].strip() if r.index < len(steps) else ""
@@ -108,6 +128,8 @@ def plain_answer(results: Sequence[NodeResult], unsolvable: str | None = None, s
     ok = [r for r in results if r.status == NodeStatus.OK]
     lines: list[str] = []
     shown_first: NodeResult | None = None
+    if unverified:
+        lines.append("I could not write an answer I can vouch for; here is what the tools returned:")
     if unsolvable:
         lines.append(f"I couldn't do this with the available tools: {unsolvable}.")
     elif results and not ok:
@@ -124,4 +146,4 @@ def plain_answer(results: Sequence[NodeResult], unsolvable: str | None = None, s
     return "\n".join(lines) if lines else "Nothing was run."
 
 
-__all__ = ["Evidence", "plain_answer", "successful_outputs", "ungrounded"]
+__all__ = ["Evidence", "plain_answer", "successful_outputs", "ungrounded", "unused_request_values"]

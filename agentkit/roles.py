@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from .errors import StructuredOutputError
-from .grounding import Evidence, plain_answer, successful_outputs, ungrounded
+from .grounding import Evidence, plain_answer, successful_outputs, ungrounded, unused_request_values
 from .models import ChatModel, Message, TokenCallback, Usage, generate_object
 from .planning import coerce_value
 from .prompting import render
@@ -155,7 +155,9 @@ class Summarizer:
             return Summary(answer=plain, usage=exc.usage or Usage(), by_model=False)
         answer = result.parsed["answer"].strip()
         missing = ungrounded(answer, Evidence(request, successful_outputs(results)))
+        missing += [f"{v} (from the request, given to no tool)" for v in unused_request_values(request, results)]
         if missing or not answer:
+            plain = plain_answer(results, None, steps, unverified=True)
             return Summary(answer=plain, usage=result.usage, grounded=False, ungrounded=missing, by_model=False)
         return Summary(answer=answer, usage=result.usage)
 

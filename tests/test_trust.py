@@ -282,19 +282,38 @@ async def test_a_timed_out_call_is_never_retried_while_it_may_still_run():
 # -- answers true to what ran ----------------------------------------------------------------
 
 
+@tool
+def percent_of(percent: float, value: float) -> float:
+    """A percentage of a value.
+
+    Args:
+        percent: the percentage
+        value: the value
+    """
+    return percent / 100 * value
+
+
+def percent_agent(answer: str, args: dict[str, Any]) -> Agent:
+    planned = plan(("percent_of", {"percent": "15", "value": "240"}))
+    return Agent([percent_of], model=roles(planned, caller=lambda p, props: args, answer=answer), retriever=None)
+
+
 async def test_an_answer_stating_what_no_tool_returned_is_replaced():
-    agent = Agent([echo], model=roles(plan(("echo", {"text": "36"})), caller=lambda p, props: {"text": "36"},
-                  answer="The answer is 150."), retriever=None)  # fmt: skip
-    result = await agent.run("What is 15 percent of 240?")
+    result = await percent_agent("The answer is 150.", {"percent": 15, "value": 240}).run("What is 15 percent of 240?")
     assert not result.grounded and "150" in result.ungrounded
-    assert "150" not in result.answer and "36" in result.answer
+    assert "150" not in result.answer and "36" in result.answer and "could not" in result.answer
 
 
 async def test_a_grounded_answer_is_kept():
-    agent = Agent([echo], model=roles(plan(("echo", {"text": "36"})), caller=lambda p, props: {"text": "36"},
-                  answer="15 percent of 240 is 36."), retriever=None)  # fmt: skip
-    result = await agent.run("What is 15 percent of 240?")
+    result = await percent_agent("15 percent of 240 is 36.", {"percent": 15, "value": 240}).run("What is 15 percent of 240?")
     assert result.grounded and result.answer == "15 percent of 240 is 36." and result.answer_by_model
+
+
+async def test_an_answer_from_tools_that_ignored_a_figure_of_the_request_is_not_trusted():
+    # percent_of(15, 15) ran fine and "2.25" is in its output, but 240 never reached a tool
+    result = await percent_agent("15 percent of 240 is 2.25.", {"percent": 15, "value": 15}).run("What is 15 percent of 240?")
+    assert not result.grounded and any(u.startswith("240") for u in result.ungrounded)
+    assert result.answer.startswith("I could not write an answer I can vouch for")
 
 
 async def test_when_nothing_succeeded_the_answer_names_the_failed_step_without_a_model():
