@@ -152,6 +152,7 @@ class Summarizer:
                 on_token=on_token, frequency_penalty=self.frequency_penalty,
             )
         except StructuredOutputError as exc:  # the results are never lost to a bad summary
+            plain = plain_answer(results, None, steps, unverified=True)
             return Summary(answer=plain, usage=exc.usage or Usage(), by_model=False)
         answer = result.parsed["answer"].strip()
         missing = ungrounded(answer, Evidence(request, successful_outputs(results)))
