@@ -93,6 +93,7 @@ class Tool(BaseModel):
     func: ToolFunction | None = Field(default=None, exclude=True, repr=False)
 
     _validator: jsonschema.protocols.Validator | None = PrivateAttr(default=None)
+    _validator_cls: type[jsonschema.protocols.Validator] | None = PrivateAttr(default=None)
     _args_model: type[BaseModel] | None = PrivateAttr(default=None)
     _accepted: tuple[Any, frozenset[str] | None] | None = PrivateAttr(default=None)
 
@@ -120,7 +121,7 @@ class Tool(BaseModel):
                 problem = f"not JSON: {exc}"
         if problem is not None:
             raise ToolDefinitionError(bound_text(f"tool {self.name!r}: invalid parameter schema: {problem}", 500))
-        self._validator = toolschema.validator(self.parameters, cls)
+        self._validator_cls = cls  # the validator itself is built on first use: most tools of a large pool never run
 
     @field_serializer("needs_approval")
     def _serialize_approval(self, rule: ApprovalRule) -> bool:
@@ -214,8 +215,9 @@ class Tool(BaseModel):
         return [bound_text(e.message, MAX_PROBLEM_CHARS) for e in errors if list(e.path)[:1] == [name]]
 
     def _schema_errors(self, arguments: dict[str, Any]) -> list[jsonschema.ValidationError]:
-        assert self._validator is not None
         try:
+            if self._validator is None:
+                self._validator = toolschema.validator(self.parameters, self._validator_cls)
             return sorted(self._validator.iter_errors(arguments), key=lambda e: [str(p) for p in e.path])
         except toolschema.VALIDATION_FAILURES as exc:  # a schema that cannot be followed: the call cannot be checked
             self._refuse([("<arguments>", f"cannot be checked against the tool's schema: {type(exc).__name__}: {exc}")])
