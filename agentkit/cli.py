@@ -456,14 +456,14 @@ def serve_mcp(
     config: ConfigOpt = None,
 ) -> None:
     """Serve the agent as an MCP server (stdio unless --http): tools run, resume and plan."""
-    from .mcp_server import parse_host_port, serve_http, serve_stdio
+    from .mcp_server import listen_address, serve_http, serve_stdio
 
     options = _agent_options(
         config, tools=tools, model=model, planner=planner, caller=caller, summarizer=summarizer,
         strategy=strategy, retriever=retriever, alpha=alpha,
     )  # fmt: skip
     try:
-        address = parse_host_port(http) if http else None
+        address = listen_address(http) if http else None
     except AgentkitError as exc:
         _fail(exc)
     agent = build_agent(options.pop("tools"), **options)

@@ -176,8 +176,28 @@ async def serve_http(agent: Any, host: str, port: int, *, expose_tools: bool = F
     """Serve streamable HTTP at ``http://HOST:PORT/mcp`` (DNS-rebinding protection on for local hosts)."""
     import uvicorn
 
+    _check_address(host, port)
     app = build_server(agent, expose_tools=expose_tools).streamable_http_app(host=host)
     await uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning")).serve()
+
+
+def _check_address(host: str, port: int) -> None:
+    """A port in use or a host that is not this machine's is one ConfigError (uvicorn would log and exit)."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.create_server((host, port), family=family):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def listen_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` parsed and checked free before anything slow (loading models) starts."""
+    host, port = parse_host_port(text)
+    _check_address(host, port)
+    return host, port
 
 
 def parse_host_port(text: str) -> tuple[str, int]:
@@ -189,4 +209,4 @@ def parse_host_port(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-__all__ = ["build_server", "parse_host_port", "plan_only", "serve_http", "serve_stdio"]
+__all__ = ["build_server", "listen_address", "parse_host_port", "plan_only", "serve_http", "serve_stdio"]

@@ -69,6 +69,13 @@ if name == "notes":
         raise ToolError("the archive is offline")
 
     @server.tool()
+    def wait(seconds: float) -> str:
+        """Wait a while before answering (a server that stops answering)."""
+        import time
+        time.sleep(seconds)
+        return "waited"
+
+    @server.tool()
     def crash() -> str:
         """Stop the server process at once (a server dying mid-run)."""
         os._exit(3)

@@ -192,6 +192,24 @@ async def test_a_server_killed_mid_run_is_a_clear_node_failure_not_a_hang(fresh)
         await by_name["word_count"].acall({"text": "a"})
 
 
+async def test_a_server_that_stops_answering_fails_the_call_after_its_timeout_and_stays_usable(tmp_path):
+    config = write_config(tmp_path, {"notes": stdio_entry(write_server(tmp_path), "notes", tmp_path / "n.pid", timeout=1)})
+    async with await aload_mcp_tools(config) as tools:
+        by_name = {t.name: t for t in tools}
+        with pytest.raises(MCPToolError, match="timed out"):
+            await by_name["wait"].acall({"seconds": 30})
+        assert await by_name["word_count"].acall({"text": "still here"}) == 2
+
+
+def test_an_http_server_killed_mid_call_is_server_gone(tmp_path):
+    with http_server(tmp_path) as url, load_mcp_tools(f"mcp:{url}") as tools:
+        by_name = {t.name: t for t in tools}
+        with pytest.raises(MCPServerGone, match="is gone"):
+            asyncio.run(by_name["crash"].acall({}))
+        with pytest.raises(MCPServerGone):
+            asyncio.run(by_name["word_count"].acall({"text": "a"}))
+
+
 async def test_agent_aclose_closes_the_sessions_and_stops_stdio_servers(fresh):
     tools, pid = fresh
     async with Agent(list(tools), model=plan_model(one_node_plan("word_count", {"text": "a b"})), retriever="bm25") as agent:

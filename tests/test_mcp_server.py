@@ -173,3 +173,15 @@ def test_a_bad_http_address_is_one_error_line_and_exit_2(tmp_path):
     proc = subprocess.run([AGENTKIT, *serve_args(tmp_path, "--http", "localhost")], capture_output=True, text=True, check=False, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: --http expects HOST:PORT") and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_port_in_use_is_one_error_line_and_exit_2(tmp_path):
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        taken.listen()
+        proc = subprocess.run([AGENTKIT, *serve_args(tmp_path, "--http", f"127.0.0.1:{port}")],
+                              capture_output=True, text=True, check=False, timeout=120)  # fmt: skip
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}") and len(proc.stderr.strip().splitlines()) == 1
