@@ -63,6 +63,7 @@ class Registry(Generic[T]):
         self.known = known  # the label of the list of names in errors ("known packs")
         self._objects: dict[str, T] = {}
         self._lazy: dict[str, str] = {}
+        self._order: dict[str, None] = {}  # registration order, kept when a lazy entry is imported
         self._lock = threading.Lock()
 
     def register(self, name: str, obj: T | str, *, replace: bool = True) -> None:
@@ -77,6 +78,8 @@ class Registry(Generic[T]):
                 raise ValueError(f"{self.kind} {name!r} is already registered")
             self._objects.pop(name, None)
             self._lazy.pop(name, None)
+            self._order.pop(name, None)
+            self._order[name] = None
             if isinstance(obj, str):
                 self._lazy[name] = obj
             else:
@@ -87,6 +90,7 @@ class Registry(Generic[T]):
         with self._lock:
             self._objects.pop(name, None)
             self._lazy.pop(name, None)
+            self._order.pop(name, None)
 
     def _entry_points(self) -> dict[str, importlib.metadata.EntryPoint]:
         return {ep.name: ep for ep in importlib.metadata.entry_points(group=self.group)}
@@ -94,7 +98,7 @@ class Registry(Generic[T]):
     def names(self) -> list[str]:
         """Every known name: registered ones in registration order, then installed plugins' (sorted)."""
         with self._lock:
-            known = [*self._objects, *self._lazy]
+            known = [n for n in self._order if n in self._objects or n in self._lazy]
         return known + sorted(set(self._entry_points()) - set(known))
 
     def __contains__(self, name: object) -> bool:

@@ -19,6 +19,11 @@ class AccessDenied(PermissionError):
     """
 
 
+def shown(value: str, limit: int = 80) -> str:
+    """``repr(value)``, cut to ``limit`` characters with a note of the full length: error texts stay short."""
+    return repr(value) if len(value) <= limit else f"{value[:limit]!r}... ({len(value)} characters)"
+
+
 def positive(pack: str, name: str, value: Any, *, whole: bool = True, at_most: float | None = None) -> Any:
     """``value`` when it is a positive (whole, when ``whole``) finite number up to ``at_most``; ConfigError otherwise.
 
@@ -43,4 +48,4 @@ def registry(category: str, tools: Iterable[Tool]) -> ToolRegistry:
     return built
 
 
-__all__ = ["AccessDenied", "positive", "registry"]
+__all__ = ["AccessDenied", "positive", "registry", "shown"]

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ._common import shown
+
 MAX_CONDITIONS = 20
 MAX_CONDITION_CHARS = 1_000
 MAX_GROUPS = 10_000
@@ -76,7 +78,8 @@ class Columns:
         folded = {f.casefold(): f for f in names}
         if name.strip().casefold() in folded:
             return folded[name.strip().casefold()]
-        raise ValueError(f"unknown column {name!r} (columns: {', '.join(names)})")
+        listed = ", ".join(n[:40] for n in names[:20]) + (f", ... ({len(names)} in all)" if len(names) > 20 else "")
+        raise ValueError(f"unknown column {shown(name)} (columns: {listed})")
 
     def getter(self, name: str) -> Callable[[Row], str | None]:
         i = self.index[name]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+from ._common import shown
+
 _US_GALLON = 3.785411784e-3  # m3
 _TABLE: dict[str, dict[tuple[str, ...], float]] = {
     "length": {  # metre
@@ -89,7 +91,7 @@ def lookup(unit: str) -> tuple[str, float, float]:
         return _UNITS[text[:-1]]  # "Mbits", "KiBs"
     near = _FOLDED.get(text.casefold(), [])
     hint = f" (units are case-sensitive: did you mean {' or '.join(map(repr, near))}?)" if near else ""
-    raise ValueError(f"unknown unit {unit!r}{hint}")
+    raise ValueError(f"unknown unit {shown(unit)}{hint}")
 
 
 def convert(value: float, from_unit: str, to_unit: str) -> float:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import math
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from agentkit.registry import ToolRegistry
 from agentkit.tool import tool
 
-from ._common import registry
+from ._common import registry, shown
 
 _UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
 
@@ -25,7 +26,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name.strip())
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (use an IANA name such as 'Europe/Paris' or 'UTC')") from None
+        raise ValueError(f"unknown time zone {shown(name)} (use an IANA name such as 'Europe/Paris' or 'UTC')") from None
 
 
 def parse(value: str, input_format: str | None = None) -> dt.datetime | dt.date:
@@ -38,8 +39,8 @@ def parse(value: str, input_format: str | None = None) -> dt.datetime | dt.date:
             return dt.date.fromisoformat(text)
         return dt.datetime.fromisoformat(text)
     except (ValueError, IndexError):
-        expected = input_format or "ISO 8601, e.g. 2024-03-01 or 2024-03-01T09:30:00+01:00"
-        raise ValueError(f"cannot read {value!r} as a date/time ({expected})") from None
+        expected = (input_format or "")[:80] or "ISO 8601, e.g. 2024-03-01 or 2024-03-01T09:30:00+01:00"
+        raise ValueError(f"cannot read {shown(value)} as a date/time ({expected})") from None
 
 
 def _as_datetime(value: dt.datetime | dt.date) -> dt.datetime:
@@ -112,6 +113,10 @@ def add_duration(
         minutes: minutes to add
         seconds: seconds to add
     """
+    amounts = {"weeks": weeks, "days": days, "hours": hours, "minutes": minutes, "seconds": seconds}
+    for name, amount in amounts.items():
+        if not math.isfinite(amount):
+            raise ValueError(f"{name} must be a finite number, not {amount}")
     base = parse(start)
     moved = _add_months(_as_datetime(base), years * 12 + months)
     try:

@@ -25,7 +25,7 @@ import httpx
 from agentkit.registry import ToolRegistry
 from agentkit.tool import Tool, tool
 
-from ._common import AccessDenied, positive, registry
+from ._common import AccessDenied, positive, registry, shown
 
 MAX_BYTES = 1_000_000
 TIMEOUT = 10.0
@@ -128,7 +128,7 @@ def build(
         try:
             target = httpx.URL(url)
         except httpx.InvalidURL as exc:
-            raise ValueError(f"invalid URL {url!r}: {exc}") from None
+            raise ValueError(f"invalid URL {shown(url)}: {exc}") from None
         check(target)  # before any client (and its TLS setup) exists
         return _run(lambda: deadline(target))
 

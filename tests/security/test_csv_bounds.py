@@ -98,3 +98,10 @@ def test_a_csv_behind_an_outward_symlink_is_refused(tmp_path):
     (tmp_path / "people.csv").write_text("a\n1\n")
     with pytest.raises(AccessDenied, match="outside the sandbox root"):
         data.pack(tmp_path / "inner")["csv_query"](path="p.csv")
+
+
+def test_errors_about_huge_inputs_stay_short(tmp_path):
+    (tmp_path / "wide.csv").write_text(",".join(f"column{i}" for i in range(5000)) + "\n")
+    with pytest.raises(ValueError) as info:
+        data.pack(tmp_path)["csv_query"](path="wide.csv", columns=["x" * 100_000])
+    assert len(str(info.value)) < 1000 and "(5000 in all)" in str(info.value)

@@ -57,3 +57,9 @@ def test_temperatures_below_absolute_zero_are_errors(value, unit):
 def test_absolute_zero_itself_converts():
     assert convert(-273.15, "C", "K") == 0.0
     assert convert(0, "K", "F") == -459.67
+
+
+def test_an_unknown_huge_unit_gives_a_short_error():
+    with pytest.raises(ValueError) as info:
+        convert(1, "x" * 1_000_000, "m")
+    assert len(str(info.value)) < 200
