@@ -38,12 +38,16 @@ def _reference_pattern(refs: Sequence[int] | None) -> str | None:
     return f"<node-({'|'.join(str(j) for j in refs)})>" if refs else None
 
 
-def _value_schema(prop: dict[str, Any], max_chars: int, refs: Sequence[int] | None = None) -> dict[str, Any]:
+def _value_schema(
+    prop: dict[str, Any], max_chars: int, refs: Sequence[int] | None = None, literals: Sequence[str] | None = None
+) -> dict[str, Any]:
     """A bounded string schema for one argument: a literal of the parameter's type or a ``<node-j>`` reference.
 
     With ``refs`` (the earlier nodes of a node at a known position) the grammar admits
     references to exactly those nodes, and free text may hold no other ``<``: a small
     model cannot copy the prompt's ``<node-j>`` placeholder or reference a later node.
+    With ``literals`` a text argument is one of them (spans of the request) or a reference:
+    a small model cannot copy a demonstration's value that the request never says.
     """
     ref = _reference_pattern(refs)
     if "enum" in prop:
@@ -51,6 +55,8 @@ def _value_schema(prop: dict[str, Any], max_chars: int, refs: Sequence[int] | No
     kind = prop.get("type")
     if not isinstance(kind, str):  # a list of types, or none: free text
         kind = "string"
+    if literals and kind == "string" and refs is not None:
+        return {"enum": list(dict.fromkeys([*literals, *(f"<node-{j}>" for j in refs)]))}
     if kind in _NUMBER:
         return {"type": "string", "pattern": f"^({_NUMBER[kind]}|{ref})$" if ref else f"^{_NUMBER[kind]}$"}
     if kind == "boolean":
@@ -61,8 +67,14 @@ def _value_schema(prop: dict[str, Any], max_chars: int, refs: Sequence[int] | No
     return {"type": "string", "pattern": f"^{unit}{{0,{max_chars}}}$", RAW_PATTERN: f"^{raw}{{0,{max_chars}}}$"}
 
 
-def _argument_schema(t: Tool, max_chars: int, refs: Sequence[int] | None = None) -> dict[str, Any]:
-    props = {name: _value_schema(prop, max_chars, refs) for name, prop in t.parameters.get("properties", {}).items()}
+def _argument_schema(
+    t: Tool, max_chars: int, refs: Sequence[int] | None | dict[str, Sequence[int]] = None, literals: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """``refs`` is one list for every parameter, or per parameter (typed references)."""
+    props = {
+        name: _value_schema(prop, max_chars, refs.get(name, ()) if isinstance(refs, dict) else refs, literals)
+        for name, prop in t.parameters.get("properties", {}).items()
+    }
     return {
         "type": "object",
         "properties": props,
@@ -105,6 +117,92 @@ def _link_schema(tools: Sequence[Tool], graph: ToolGraph) -> dict[str, Any]:
     return {"anyOf": variants} if variants else {}
 
 
+def feeds(source: Tool, target: Tool, parameter: str, graph: ToolGraph) -> bool:
+    """Whether ``source``'s output may fill ``target``'s ``parameter``: a parameter named after an
+    input type (TaskBench's resource tools) takes only that type; any other, what the graph allows."""
+    if parameter in target.input_types and source.output_types:
+        return parameter in source.output_types or (graph.graph.has_edge(source.name, target.name) and len(set(target.input_types)) == 1)
+    return graph.compatible(source.name, target.name)
+
+
+def typed_references(tasks: Sequence[Tool], graph: ToolGraph) -> list[dict[str, list[int]]]:
+    """For each node, per parameter, the earlier nodes whose output can feed it."""
+    known = [t.name in graph.registry for t in tasks]  # "none" steps feed nothing and take nothing
+    return [
+        {p: [j for j in range(i) if known[i] and known[j] and feeds(tasks[j], t, p, graph)] for p in t.parameter_names}
+        for i, t in enumerate(tasks)
+    ]
+
+
+def arguments_schema(
+    tasks: Sequence[Tool], graph: ToolGraph, *, max_chars: int = 80, literals: Sequence[str] | None = None, links: bool = True
+) -> dict[str, Any]:
+    """The plan with its tools fixed, one per position: only arguments (and links) are left to decode.
+
+    References are typed: node i may reference node j only when j's output can feed that
+    parameter, so a plan can no longer fail on ``<node-j>`` type errors.
+    """
+    refs = typed_references(tasks, graph)
+    items = [
+        {
+            "type": "object",
+            "properties": {"task": {"const": t.name}, "arguments": _argument_schema(t, max_chars, refs[i], literals)},
+            "required": ["task", "arguments"],
+            "additionalProperties": False,
+        }
+        for i, t in enumerate(tasks)
+    ]
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {"task_nodes": {"type": "array", "prefixItems": items, "minItems": len(items), "maxItems": len(items)}},
+        "required": ["task_nodes"],
+        "additionalProperties": False,
+    }
+    if links:
+        unique = list({t.name: t for t in tasks if t.name in graph.registry}.values())
+        link_items = _link_schema(unique, graph) if len(tasks) > 1 else {}
+        schema["properties"]["task_links"] = {"type": "array", "items": link_items, "maxItems": len(tasks)} if link_items else {"const": []}
+        schema["required"].append("task_links")
+    return schema
+
+
+def type_errors(problems: Sequence[str]) -> list[str]:
+    return [p for p in problems if _TYPE_ERROR.match(p)]
+
+
+_TYPE_ERROR = re.compile(r"node (\d+) \(.*\) takes .* but node (\d+) \(.*\) outputs ")
+
+
+def drop_unsound(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph) -> tuple[TaskPlan, list[str]]:
+    """The plan without its type-unsound dependencies: a reference whose source cannot feed the
+    parameter becomes no argument (the caller fills it at run time), an unsound link goes. Returns
+    the plan and a line per dropped piece."""
+    dropped: list[str] = []
+    nodes = []
+    for i, node in enumerate(plan.task_nodes):
+        if node.task not in registry:
+            nodes.append(node)
+            continue
+        target, args = registry.get(node.task), {}
+        for name, value in node.arguments.items():
+            bad = [j for j in references_in(value) if 0 <= j < len(plan.task_nodes) and j != i
+                   and plan.task_nodes[j].task in registry and not feeds(registry.get(plan.task_nodes[j].task), target, name, graph)]  # fmt: skip
+            if bad:
+                dropped.append(f"node {i} ({node.task}): argument {name!r} referenced node {bad[0]} "
+                               f"({plan.task_nodes[bad[0]].task}), whose output cannot feed it")  # fmt: skip
+                continue
+            args[name] = value
+        nodes.append(TaskNode(task=node.task, arguments=args))
+    links = []
+    for link in plan.task_links:
+        a, b = plan.task_nodes[link.source].task, plan.task_nodes[link.target].task
+        if a in registry and b in registry and not graph.compatible(a, b):
+            dropped.append(f"link node {link.source} ({a}) -> node {link.target} ({b}): {a} cannot feed {b}")
+            continue
+        links.append(link)
+    return TaskPlan(task_steps=plan.task_steps, task_nodes=nodes, task_links=links), dropped
+
+
 def plan_schema(
     tools: Sequence[Tool],
     *,
@@ -119,6 +217,8 @@ def plan_schema(
     ``n_nodes`` fixes the node count (one node per planned step); ``with_steps=False``
     leaves the steps out, for the second phase of two-phase planning. Links pair a
     source with a target it can feed (per ``graph`` when given, else shared types).
+    References here are positional only (the tools are not chosen yet); once they are,
+    :func:`arguments_schema` types them.
     """
     def node_schema(refs: Sequence[int] | None) -> dict[str, Any]:
         variants = [
@@ -308,4 +408,18 @@ def validate_plan(plan: TaskPlan, registry: ToolRegistry, graph: ToolGraph | Non
     return problems
 
 
-__all__ = ["LINK_NOT_A_NODE", "NO_TOOL", "coerce_value", "is_reference", "plan_schema", "steps_schema", "to_task_plan", "validate_plan"]
+__all__ = [
+    "LINK_NOT_A_NODE",
+    "NO_TOOL",
+    "arguments_schema",
+    "coerce_value",
+    "drop_unsound",
+    "feeds",
+    "is_reference",
+    "plan_schema",
+    "steps_schema",
+    "to_task_plan",
+    "type_errors",
+    "typed_references",
+    "validate_plan",
+]

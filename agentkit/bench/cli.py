@@ -83,8 +83,10 @@ def score(
 @bench_app.command()
 def taskbench(
     data: Annotated[Path, typer.Option("--data", help="TaskBench domain folder (huggingface, multimedia, dailylifeapis).")],
-    model: Annotated[str, typer.Option("--model", "-m", help="Model spec, e.g. llamacpp:default or openai:MODEL@URL.")],
-    system: Annotated[str, typer.Option(help="agentkit (retriever + constrained planner) or reference (TaskBench's own prompt).")] = "agentkit",
+    model: Annotated[str | None, typer.Option("--model", "-m", help="Model spec, e.g. llamacpp:default or openai:MODEL@URL (not needed by --system nearest).")] = None,
+    system: Annotated[str, typer.Option(help="agentkit (retriever + constrained planner), reference (TaskBench's own prompt) or nearest (no model: copy the plan of the most similar example).")] = "agentkit",
+    examples: Annotated[Path | None, typer.Option("--examples", help="Example bank: a TaskBench data.json(l) or bank JSONL. agentkit: shows the planner the k nearest; nearest: the bank it copies from (default: the domain's data file). The sample itself is always excluded (by id and identical request).")] = None,
+    k: Annotated[int, typer.Option("--k", help="agentkit system with --examples: nearest examples shown to the planner.")] = 3,
     limit: Annotated[int | None, typer.Option(help="Only the first N samples (after --type).")] = None,
     type_: Annotated[str | None, typer.Option("--type", help="Only samples of this type: single, chain or dag.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Run folder (default: runs/taskbench-DOMAIN-SYSTEM). An existing run resumes.")] = None,
@@ -110,6 +112,10 @@ def taskbench(
         _choice(type_, "--type", TYPES)
         _choice(retriever, "--retriever", ("hybrid", "bm25", "dense", "none"))
         _existing_dir(data, "--data")
+        if model is None and system != "nearest":
+            raise ConfigError(f"--model is required for --system {system}")
+        if k < 1:
+            raise ConfigError(f"--k must be at least 1, got {k}")
         if limit is not None and limit < 1:
             raise ConfigError(f"--limit must be at least 1, got {limit}")
         if concurrency < 1:
@@ -135,7 +141,7 @@ def taskbench(
 
         with progress:
             summary = run_taskbench(
-                data, model, system=system, out=out, limit=limit, type=type_, concurrency=concurrency,
+                data, model or "none", system=system, examples=examples, k=k, out=out, limit=limit, type=type_, concurrency=concurrency,
                 retriever=None if retriever == "none" else retriever, top_k=top_k, strategy=strategy,
                 demos=demos, reformat=reformat, max_tokens=max_tokens, backend=backend, address=address,
                 on_start=on_start, on_done=on_done,

@@ -194,7 +194,7 @@ class ReferenceSystem:
     def prompt(self, request: str) -> str:
         return build_prompt(self.tools, request, self.dependency, self.demos)
 
-    async def predict(self, request: str) -> tuple[dict[str, Any], Usage]:
+    async def predict(self, request: str, *, sample_id: str | None = None) -> tuple[dict[str, Any], Usage]:
         """The parsed ``result`` object (as the model wrote it) and the usage of the call(s)."""
         messages = [Message(role="user", content=self.prompt(request))]
         completion = await self.model.complete(messages, settings=self.settings)

@@ -37,8 +37,8 @@ from agentkit.bench.taskbench_score import score_predictions
 from agentkit.errors import ConfigError
 from agentkit.models import ChatModel, Usage
 
-SystemName = Literal["agentkit", "reference"]
-SYSTEMS: tuple[str, ...] = ("agentkit", "reference")
+SystemName = Literal["agentkit", "reference", "nearest"]
+SYSTEMS: tuple[str, ...] = ("agentkit", "reference", "nearest")
 TYPES: tuple[str, ...] = ("single", "chain", "dag")
 BACKENDS: tuple[str, ...] = ("local", "ray")  # where samples run: this process, or a Ray cluster
 RUN_KEYS = ("system", "model", "data", "options")  # what a resume must agree with
@@ -51,7 +51,9 @@ class System(Protocol):
     @property
     def excluded_ids(self) -> set[str]: ...
 
-    async def predict(self, request: str) -> tuple[dict[str, Any], Usage]: ...
+    async def predict(self, request: str, *, sample_id: str | None = None) -> tuple[dict[str, Any], Usage]:
+        """Plan one request; ``sample_id`` is the sample's id (what an example bank must never show it)."""
+        ...
 
 
 @dataclass
@@ -65,7 +67,10 @@ class Sample:
 
 class AgentkitSystem:
     """agentkit's planner: retrieve the top-k tools, then the constrained two-phase planner
-    (steps, then one schema-constrained node per step, validated, one repair round). Plan only."""
+    (steps, then one schema-constrained node per step, validated, one repair round). Plan only.
+
+    With ``examples`` (a TaskBench data file or bank JSONL) the planner is shown the ``k`` nearest
+    solved requests; the sample itself (by id and by identical request) is never among them."""
 
     name = "agentkit"
 
@@ -77,25 +82,35 @@ class AgentkitSystem:
         retriever: str | None = "hybrid",
         top_k: int = 8,
         strategy: str = "one-shot",
+        examples: str | Path | None = None,
+        k: int = 3,
     ):
         from agentkit.agent import Agent
         from agentkit.loaders import load_taskbench_tools
+        from agentkit.planners import get_planner
 
         folder = gold_file(data_dir).parent
         loaded = load_taskbench_tools(folder)
         self.dependency: Dependency = "temporal" if loaded.dependency == "temporal" else "resource"
-        self.agent = Agent(loaded.registry, model=model, retriever=retriever, top_k=top_k, strategy=strategy, links=loaded.links)
+        planner: Any = strategy
+        if examples is not None:
+            from agentkit.examples import ExampleBank
+
+            bank = ExampleBank.load(examples, registry=loaded.registry)
+            planner = get_planner(strategy, examples=bank, k=k)
+        self.agent = Agent(loaded.registry, model=model, retriever=retriever, top_k=top_k, strategy=planner, links=loaded.links)
 
     @property
     def excluded_ids(self) -> set[str]:
         return set()
 
-    async def predict(self, request: str) -> tuple[dict[str, Any], Usage]:
+    async def predict(self, request: str, *, sample_id: str | None = None) -> tuple[dict[str, Any], Usage]:
         agent = self.agent
-        retrieved = await asyncio.to_thread(agent._retrieve, request)
+        retrieved = await asyncio.to_thread(agent.retrieve, request)
         tools = [agent.registry.get(r.name) for r in retrieved]
+        exclude = {"exclude": [sample_id] if sample_id else []} if getattr(agent.strategy, "examples", None) is not None else {}
         outcome = await agent.strategy.plan(
-            request, tools, model=agent.models["planner"], registry=agent.registry, graph=agent.graph
+            request, tools, model=agent.models["planner"], registry=agent.registry, graph=agent.graph, **exclude
         )
         return outcome.plan.to_taskbench(self.dependency), outcome.usage
 
@@ -111,9 +126,15 @@ def make_system(
     demos: int = 0,
     reformat: bool = False,
     max_tokens: int = 2000,
+    examples: str | Path | None = None,
+    k: int = 3,
 ) -> System:
     if name == "agentkit":
-        return AgentkitSystem(data_dir, model, retriever=retriever, top_k=top_k, strategy=strategy)
+        return AgentkitSystem(data_dir, model, retriever=retriever, top_k=top_k, strategy=strategy, examples=examples, k=k)
+    if name == "nearest":
+        from agentkit.bench.nearest import NearestSystem
+
+        return NearestSystem(data_dir, examples=examples)
     if name == "reference":
         from agentkit.bench.reference import ReferenceSystem
 
@@ -225,7 +246,7 @@ async def predict_one(system: System, sample_id: str, request: str) -> Outcome:
     """Predict one sample; any failure becomes an error outcome, never an exception (one sample never ends a run)."""
     started = time.perf_counter()
     try:
-        result, usage = await system.predict(request)
+        result, usage = await system.predict(request, sample_id=sample_id)
     except Exception as exc:  # noqa: BLE001 - recorded per sample
         elapsed = time.perf_counter() - started
         return Outcome(sample_id, elapsed, error_type=type(exc).__name__, error=str(exc), raw=_raw_output(exc).get("raw"))
@@ -419,6 +440,8 @@ def run_taskbench(
     max_tokens: int = 2000,
     backend: str = "local",
     address: str | None = None,
+    examples: str | Path | None = None,
+    k: int = 3,
     on_start: Callable[[int, int], None] | None = None,
     on_done: Callable[[Sample, bool], None] | None = None,
 ) -> RunSummary:
@@ -426,7 +449,10 @@ def run_taskbench(
 
     ``backend="ray"`` runs ``concurrency`` workers on the Ray cluster at ``address`` (default: a local
     instance started for this run); see :mod:`agentkit.bench.ray_backend`.
-    ``on_start(total, already_done)`` and ``on_done(sample, ok)`` drive a progress display.
+    ``examples`` is a bank file (TaskBench ``data.json(l)`` or bank JSONL) shown to the agentkit
+    planner (``k`` nearest) or copied by the ``nearest`` system (default: the domain's own data file);
+    a sample never sees itself. ``on_start(total, already_done)`` and ``on_done(sample, ok)`` drive a
+    progress display.
     """
     from agentkit.models import load_model, parse_model_spec
 
@@ -449,19 +475,30 @@ def run_taskbench(
 
         require_ray()  # the missing extra is named before anything is written
     load_samples(data_dir, type=type, limit=limit)  # validates --type / --limit early
-    if isinstance(model, str):
+    if isinstance(model, str) and system != "nearest":
         parse_model_spec(model)
-    model_name = model if isinstance(model, str) else getattr(model, "name", type_name(model))
+    model_name = "none" if system == "nearest" else model if isinstance(model, str) else getattr(model, "name", type_name(model))
+    if k < 1:
+        raise ConfigError(f"--k must be at least 1, got {k}")
+    if examples is not None:
+        examples = Path(examples).resolve()
+        if not examples.exists():
+            raise ConfigError(f"{examples}: no such example file (--examples)")
+    elif system == "nearest":
+        examples = gold_file(data_dir).resolve()
+    bank = {"examples": None if examples is None else str(examples), "k": k if examples is not None else None}
     options: dict[str, Any] = (
-        {"retriever": retriever, "top_k": top_k, "strategy": strategy}
+        {"retriever": retriever, "top_k": top_k, "strategy": strategy, **bank}
         if system == "agentkit"
+        else {"examples": bank["examples"]} if system == "nearest"
         else {"demos": demos, "reformat": reformat, "max_tokens": max_tokens}
-    )
+    )  # fmt: skip
     info = {"system": system, "model": model_name, "data": str(data_dir.resolve()), "options": options, "type": type, "limit": limit}
     out = Path(out)
     _check_resume(out, info)
     system_options: dict[str, Any] = {
         "retriever": retriever, "top_k": top_k, "strategy": strategy, "demos": demos, "reformat": reformat, "max_tokens": max_tokens,
+        "examples": None if examples is None else str(examples), "k": k,
     }  # fmt: skip
 
     def run(predictor: Predictor, excluded: set[str]) -> tuple[list[Sample], tuple[int, int, int]]:
@@ -482,7 +519,7 @@ def run_taskbench(
             workers = RayWorkers(ray, system, data_dir, model, system_options, concurrency)
             samples, (skipped, done, failed) = run(workers.outcomes, workers.excluded_ids())
     else:
-        runner = make_system(system, data_dir, load_model(model), **system_options)
+        runner = make_system(system, data_dir, None if system == "nearest" else load_model(model), **system_options)  # type: ignore[arg-type]
         samples, (skipped, done, failed) = run(local_predictor(runner, concurrency), runner.excluded_ids)
     metrics = finish(out, data_dir, samples, info)
     return RunSummary(out=out, selected=len(samples), skipped=skipped, done=done, failed=failed, metrics=metrics)

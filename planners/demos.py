@@ -1,0 +1,120 @@
+"""Planning from retrieved demonstrations: adapt the nearest solved requests, do not copy them.
+
+What a 270M base model does with a few solved requests in its prompt is copy them: their
+tools, their step count, their values. Three things here make it adapt instead:
+
+* **tools first, from a small set**: the first call only picks the tool sequence, among the
+  tools of the demonstrations and the retrieved ones (so a tool the request asks for but no
+  demonstration used is still there, and the step count is the model's choice);
+* **values from the request**: the second call, with the tools fixed, writes arguments under a
+  grammar that admits for a text argument only spans of the request (or its dates in ISO form)
+  or a reference, so a demonstration's "Sushi" cannot reach a pizza order;
+* **typed references**: node i may reference node j only when j's output can feed that
+  parameter, so no plan fails on a ``<node-j>`` type error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from agentkit.errors import PlanError, StructuredOutputError
+from agentkit.examples import Example, ScoredExample, clean
+from agentkit.examples.spans import request_spans
+from agentkit.models import ChatModel, Message, TokenCallback, Usage, generate_object
+from agentkit.plan import TaskNode, TaskPlan
+from agentkit.planning import NO_TOOL, arguments_schema, drop_unsound, to_task_plan, validate_plan
+from agentkit.prompting import render
+from agentkit.registry import ToolRegistry
+from agentkit.tool import Tool
+from agentkit.toolgraph import ToolGraph
+
+from .base import PlanResult, Turn
+
+NONE_TOOL = Tool(name=NO_TOOL, description="no listed tool can do this step")
+
+
+def candidate_tools(demos: Sequence[ScoredExample], tools: Sequence[Tool], registry: ToolRegistry) -> list[Tool]:
+    """The demonstrations' tools (in the pool), then the retrieved ones: what the planner may choose from."""
+    names = [t for d in demos for t in d.example.tools if t in registry]
+    names += [t.name for t in tools]
+    return [registry.get(n) for n in dict.fromkeys(names)]
+
+
+def demo_view(example: Example) -> dict[str, str]:
+    """A demonstration as the model is asked to answer: its tools, then its plan (links by tool name)."""
+    shown = clean(example)
+    plan = shown.plan().to_taskbench()
+    nodes = [{"task": n.task, "arguments": n.arguments} for n in shown.task_nodes]
+    return {
+        "request": shown.request,
+        "tools": json.dumps({"tools": [n.task for n in shown.task_nodes]}, ensure_ascii=False),
+        "plan": json.dumps({"task_nodes": nodes, "task_links": plan["task_links"]}, ensure_ascii=False),
+    }
+
+
+def tools_schema(names: Sequence[str], max_nodes: int) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {"tools": {"type": "array", "items": {"enum": [*names, NO_TOOL]}, "minItems": 1, "maxItems": max_nodes}},
+        "required": ["tools"],
+        "additionalProperties": False,
+    }
+
+
+def step_text(node: TaskNode) -> str:
+    """A step line for a planned node (the caller and substitute search read it)."""
+    values = ", ".join(f"{k}: {v}" for k, v in node.arguments.items() if isinstance(v, str | int | float))
+    return f"{node.task} ({values})"[:120] if values else node.task
+
+
+async def plan_from_demos(
+    request: str,
+    tools: Sequence[Tool],
+    demos: Sequence[ScoredExample],
+    *,
+    model: ChatModel,
+    registry: ToolRegistry,
+    graph: ToolGraph | None,
+    history: Sequence[Turn] = (),
+    on_token: TokenCallback | None = None,
+    max_nodes: int = 5,
+    max_chars: int = 80,
+    max_tokens: int = 400,
+) -> PlanResult:
+    """Pick the tools (one call), then their arguments and links under typed, request-bound grammars."""
+    graph = graph if graph is not None else ToolGraph(registry)
+    candidates = candidate_tools(demos, tools, registry)
+    # Nearest last: the demonstration closest to the request is the one read just before it.
+    prompt = render("plan_examples", tools=candidates, demos=[demo_view(d.example) for d in reversed(demos)],
+                    request=request, history=list(history))  # fmt: skip
+    messages = [Message(role="user", content=prompt)]
+    usage, raw = Usage(), []
+    try:
+        first = await generate_object(model, messages, tools_schema([t.name for t in candidates], max_nodes),
+                                      max_tokens=max_tokens, on_token=on_token)  # fmt: skip
+    except StructuredOutputError as exc:
+        raise PlanError(exc.problems or [str(exc)], partial=PlanResult(plan=TaskPlan(), raw=[exc.raw])) from None
+    usage, raw = usage + first.usage, [first.text]
+    chosen = [NONE_TOOL if n == NO_TOOL else registry.get(n) for n in first.parsed["tools"]]
+    schema = arguments_schema(chosen, graph, max_chars=max_chars, literals=request_spans(request, max_chars=max_chars))
+    messages += [Message(role="assistant", content=first.text), Message(role="user", content=render("plan_examples_nodes"))]
+    try:
+        second = await generate_object(model, messages, schema, max_tokens=max_tokens, on_token=on_token)
+    except StructuredOutputError as exc:
+        raise PlanError(exc.problems or [str(exc)], partial=PlanResult(plan=TaskPlan(), usage=usage, raw=[*raw, exc.raw])) from None
+    usage, raw = usage + second.usage, [*raw, second.text]
+    plan, problems = to_task_plan(second.parsed)
+    plan.task_steps = [step_text(n) for n in plan.task_nodes]
+    problems += validate_plan(plan, registry, graph)
+    if problems:
+        plan, dropped = drop_unsound(plan, registry, graph)
+        remaining = [p for p in validate_plan(plan, registry, graph) if "missing required argument" not in p]
+        if remaining:
+            raise PlanError(remaining, partial=PlanResult(plan=plan, usage=usage, attempts=1, raw=raw))
+        return PlanResult(plan=plan, usage=usage, raw=raw, dropped_links=dropped)
+    return PlanResult(plan=plan, usage=usage, raw=raw)
+
+
+__all__ = ["candidate_tools", "demo_view", "plan_from_demos", "step_text", "tools_schema"]
