@@ -104,7 +104,7 @@ def serve_llamacpp(
     port = port or free_port()
     url = f"http://127.0.0.1:{port}/v1"
     cmd = [
-        sys.executable, "-m", "llama_cpp.server",
+        sys.executable, "-m", "agentkit.models.llama_server",  # llama_cpp.server, repacking decided per CPU
         "--model", str(model_path), "--host", "127.0.0.1", "--port", str(port),
         "--n_threads", str(n_threads), "--n_ctx", str(n_ctx), "--chat_format", chat_format,
     ]  # fmt: skip

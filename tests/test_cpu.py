@@ -166,3 +166,34 @@ def test_repacking_forced_off_still_generates():
         assert out["usage"]["completion_tokens"] > 0
     finally:
         llm.close()
+
+
+@pytest.mark.slow
+def test_llama_server_wrapper_applies_the_switch_and_serves(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from agentkit.models.llamacpp import default_gguf_path
+    from agentkit.testing import _ready, _stop, free_port
+
+    port = free_port()
+    log = tmp_path / "server.log"
+    cmd = [sys.executable, "-m", "agentkit.models.llama_server", "--model", str(default_gguf_path()),
+           "--host", "127.0.0.1", "--port", str(port), "--n_threads", "2", "--n_ctx", "512"]  # fmt: skip
+    with log.open("wb") as err:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True,
+                                env={**os.environ, REPACK_ENV: "off"})  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while not _ready(f"http://127.0.0.1:{port}/v1"):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-800:]
+            time.sleep(0.25)
+        reply = httpx.post(f"http://127.0.0.1:{port}/v1/completions", json={"prompt": "One, two,", "max_tokens": 3}, timeout=120)
+        assert reply.status_code == 200 and reply.json()["usage"]["completion_tokens"] > 0
+    finally:
+        _stop(proc)
+    assert f"weight repacking off: forced off by ${REPACK_ENV}" in log.read_text()
