@@ -1,6 +1,6 @@
 """Helpers for testing agents: fake models and a real local OpenAI-compatible server.
 
-``serve_llamacpp()`` starts ``python -m llama_cpp.server`` on 127.0.0.1 with a GGUF
+``serve_llamacpp()`` starts llama_cpp.server (through ``agentkit.models.llama_server``) on 127.0.0.1 with a GGUF
 (the default Gemma by default), waits until it answers, and always stops it by PID,
 because a server whose port bind fails keeps running and a SIGTERM during generation
 can be ignored.
