@@ -112,6 +112,11 @@ class Tool(BaseModel):
             raise ToolDefinitionError(f"tool {_shown_name(self.name)}: {problem}")
         if self.parameters.get("type", "object") != "object":
             raise ToolDefinitionError(f"tool {self.name!r}: parameters must be a JSON Schema of type 'object'")
+        properties = self.parameters.get("properties")
+        if isinstance(properties, dict) and any(isinstance(p, bool) for p in properties.values()):
+            # `"a": true` is valid JSON Schema; as an object every consumer can read a parameter's keys
+            fixed = {k: ({} if p is True else {"not": {}}) if isinstance(p, bool) else p for k, p in properties.items()}
+            self.parameters = {**self.parameters, "properties": fixed}
         problem, newer = toolschema.scan(self.parameters)
         if problem is None:
             cls = toolschema.validator_class(self.parameters)

@@ -445,7 +445,7 @@ _schemaish = st.recursive(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(properties=st.dictionaries(st.text(max_size=6), _schemaish, max_size=3), defs=st.dictionaries(st.text(max_size=3), _schemaish, max_size=2), arguments=_json)
+@given(properties=st.dictionaries(st.text(max_size=6), _schemaish | st.booleans(), max_size=3), defs=st.dictionaries(st.text(max_size=3), _schemaish, max_size=2), arguments=_json)
 def test_fuzzed_schemas_and_arguments_raise_only_typed_errors(properties, defs, arguments):
     schema = {"type": "object", "properties": properties, "$defs": defs}
     try:
@@ -458,6 +458,7 @@ def test_fuzzed_schemas_and_arguments_raise_only_typed_errors(properties, defs, 
         assert len(str(exc)) < 20_000
     for name in properties:
         assert isinstance(t.argument_problems(name, arguments), list)
+    assert isinstance(t.document(), str) and json.dumps(t.to_openai(), default=str)
 
 
 def test_an_unknown_schema_dialect_url_is_never_fetched(server):
@@ -504,3 +505,12 @@ def test_a_loop_through_applicators_that_slips_past_the_check_is_an_argument_err
     t = Tool(name="t", parameters={"type": "object", "properties": {"a": {"allOf": [{"$ref": "#/properties/a"}]}}})
     with pytest.raises(ToolArgumentError, match="cannot be checked"):
         t.validate_arguments({"a": 1})
+
+
+def test_boolean_property_schemas_become_objects_every_consumer_can_read():
+    t = Tool(name="t", parameters={"type": "object", "properties": {"any": True, "never": False}})
+    assert t.parameters["properties"] == {"any": {}, "never": {"not": {}}}
+    assert "any" in t.document()
+    assert t.validate_arguments({"any": [1]}) == {"any": [1]}
+    with pytest.raises(ToolArgumentError, match="never"):
+        t.validate_arguments({"never": 1})
