@@ -253,15 +253,24 @@ class Tool(BaseModel):
         if self.func is None:
             raise ToolDefinitionError(f"tool {self.name!r} has no implementation (documentation only)")
         args = self.validate_arguments(arguments)
-        if inspect.iscoroutinefunction(self.func):
-            return await self.func(**args)
-        return await run_in_daemon_thread(self.func, args)
+        try:
+            if inspect.iscoroutinefunction(self.func):
+                return await self.func(**args)
+            return await run_in_daemon_thread(self.func, args)
+        except (SystemExit, KeyboardInterrupt) as exc:
+            # A tool cannot end the program: sys.exit() in a tool is its failure, not the run's end. (Ctrl-C
+            # reaches an asyncio run as a cancellation of the main task, not as a KeyboardInterrupt raised here.)
+            raise ToolExitError(f"the tool tried to end the program: {type(exc).__name__}({bound_text(str(exc), 200)})") from None
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Call the underlying function directly, as if undecorated."""
         if self.func is None:
             raise ToolDefinitionError(f"tool {self.name!r} has no implementation (documentation only)")
         return self.func(*args, **kwargs)
+
+
+class ToolExitError(RuntimeError):
+    """A tool raised SystemExit or KeyboardInterrupt; the run treats it as that tool's failure."""
 
 
 async def run_in_daemon_thread(func: Callable[..., Any], args: dict[str, Any]) -> Any:

@@ -514,3 +514,39 @@ def test_boolean_property_schemas_become_objects_every_consumer_can_read():
     assert t.validate_arguments({"any": [1]}) == {"any": [1]}
     with pytest.raises(ToolArgumentError, match="never"):
         t.validate_arguments({"never": 1})
+
+
+# -- a tool cannot end the program ------------------------------------------------------------
+
+
+@tool
+def exits(code: int) -> str:
+    """Call sys.exit, as a careless tool might."""
+    import sys
+
+    sys.exit(code)
+
+
+@tool
+async def interrupts(text: str) -> str:
+    """Raise KeyboardInterrupt from inside a coroutine."""
+    raise KeyboardInterrupt
+
+
+async def test_sys_exit_or_keyboard_interrupt_in_a_tool_is_that_tools_error():
+    from agentkit.tool import ToolExitError
+
+    with pytest.raises(ToolExitError, match=r"SystemExit\(0\)"):
+        await exits.acall({"code": 0})
+    with pytest.raises(ToolExitError, match="KeyboardInterrupt"):
+        await interrupts.acall({"text": "x"})
+
+
+async def test_a_run_whose_tool_calls_sys_exit_ends_with_a_failed_node_not_a_dead_process():
+    from agentkit.agent import Agent
+    from agentkit.result import NodeStatus
+    from agentkit.testing import plan_model
+
+    plan = {"task_steps": ["exit"], "task_nodes": [{"task": "exits", "arguments": {"code": "0"}}], "task_links": []}
+    result = await Agent([exits], model=plan_model(plan), retriever=None).run("exit")
+    assert result.nodes[0].status == NodeStatus.FAILED and "tried to end the program" in (result.nodes[0].error or "")
