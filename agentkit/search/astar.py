@@ -8,7 +8,7 @@ import math
 import time
 from collections.abc import Hashable, Iterable, Mapping
 
-from ..errors import ConfigError
+from ..errors import ConfigError, UnsolvableError
 from .problem import Candidate, Compatible, SearchProblem, SourceKey, ToolPath, check_alpha, unsolvable
 from .stats import ToolStats
 
@@ -54,90 +54,131 @@ def heuristic(problem: SearchProblem, remaining: Iterable[str], *, alpha: float 
     return sum(domains[pos[s]][0][0] if domains[pos[s]] else math.inf for s in remaining)
 
 
-def _search(problem: SearchProblem, alpha: float, compatible: Compatible | None,
-            fixed: Mapping[str, str] | None, stats: ToolStats | None, use_h: bool,
-            source_key: SourceKey | None = None) -> ToolPath:
-    start = time.perf_counter()
-    order, domains = prepare(problem, alpha, fixed, stats)
-    fixed_ids = set(fixed or {})
-    n = len(order)
-    for sid, dom in zip(order, domains, strict=True):
-        if not dom:
-            subtask = problem.get(sid)
-            why = ("every candidate is excluded after failures" if subtask.candidates
-                   else "it has no candidate tools")
-            raise unsolvable(problem, sid, why)
+Choices = tuple[int, ...]
+# A frontier entry: (f, -depth, push order, g of the parent, the parent's choices, candidate index).
+Entry = tuple[float, int, int, float, Choices, int]
 
-    pos = {sid: i for i, sid in enumerate(order)}
-    by_id = {s.id: s for s in problem.subtasks}
-    # deps[d]: positions whose tool must feed order[d] (none when there is no predicate
-    # or order[d] already ran: its inputs existed).
-    deps = [[] if compatible is None or sid in fixed_ids
-            else sorted({pos[x] for x in by_id[sid].depends_on}) for sid in order]
-    # live[d]: assigned positions (< d) that some unassigned position (>= d) depends on.
-    last_use = [-1] * n
-    for d in range(n):
-        for p in deps[d]:
-            last_use[p] = max(last_use[p], d)
-    live = [tuple(p for p in range(d) if last_use[p] >= d) for d in range(n + 1)]
-    hsum = [0.0] * (n + 1)
-    if use_h:
-        for d in range(n - 1, -1, -1):
-            hsum[d] = hsum[d + 1] + domains[d][0][0]
 
-    tools = [[c.tool for _, c in dom] for dom in domains]
-    # sig[d][j]: what a choice at d means for later positions (the tool itself by default).
-    sig: list[list[Hashable]] = [[source_key(t) for t in names] for names in tools] if source_key else tools  # type: ignore[assignment]
-    # compat[signature][target]: the predicate is called once per (signature, tool) pair at most.
-    compat: dict[Hashable, dict[str, bool]] = {}
-    # Signatures already pushed among the siblings of one parent: a later sibling with the
-    # same signature has the same future at a higher cost, so it is never pushed.
-    pushed: dict[tuple[int, tuple[int, ...]], set[Hashable]] = {}
-    accepted_at: dict[tuple[int, tuple[Hashable, ...]], list[int]] = {}
+class _AStar:
+    """One search over prepared domains; each step of the algorithm is a method.
 
-    def accepted(d: int, sources: tuple[Hashable, ...], reps: list[str]) -> list[int]:
+    Positions are subtasks in topological order; a state is the tuple of candidate
+    indices chosen for the first positions (its key: depth and the signatures of the
+    assigned positions that later ones still depend on). The caches below are shared
+    by the steps for the lifetime of one search only.
+    """
+
+    def __init__(self, problem: SearchProblem, alpha: float, compatible: Compatible | None,
+                 fixed: Mapping[str, str] | None, stats: ToolStats | None, use_h: bool,
+                 source_key: SourceKey | None):
+        self.started = time.perf_counter()
+        self.problem = problem
+        self.order, self.domains = prepare(problem, alpha, fixed, stats)
+        self.n = len(self.order)
+        self.compatible = compatible
+        self.source_key = source_key
+        self._check_servable()
+        self._index_dependencies(set(fixed or {}))
+        self.hsum = self._static_bounds(use_h)
+        self.tools = [[c.tool for _, c in dom] for dom in self.domains]
+        # sig[d][j]: what a choice at d means for later positions (the tool itself by default).
+        self.sig: list[list[Hashable]] = (
+            [[source_key(t) for t in names] for names in self.tools] if source_key else self.tools  # type: ignore[misc]
+        )
+        # compat[signature][target]: the predicate is called once per (signature, tool) pair at most.
+        self.compat: dict[Hashable, dict[str, bool]] = {}
+        # Signatures already pushed among the siblings of one parent: a later sibling with the
+        # same signature has the same future at a higher cost, so it is never pushed.
+        self.pushed: dict[tuple[int, Choices], set[Hashable]] = {}
+        self.accepted_at: dict[tuple[int, tuple[Hashable, ...]], list[int]] = {}
+        # With a source key, h is compatibility-aware: a remaining position some of whose
+        # dependencies are assigned can at best take its cheapest step that accepts all their
+        # signatures. Still admissible, and consistent: assigning more only raises the bounds,
+        # and a chosen step is at least its own bound. h depends on the live signatures only,
+        # i.e. on the state key, so the closed set stays exact.
+        self.aware = use_h and source_key is not None and compatible is not None
+        self.h_of: dict[tuple[int, tuple[Hashable, ...]], float] = {}
+        self.blocked = -1  # the deepest position h found unservable (dead ends are never pushed)
+        self.heap: list[Entry] = []
+        self.seq = 0
+        self.generated = 0
+        self.expansions = 0
+        self.deepest = 0
+
+    def _check_servable(self) -> None:
+        """Every subtask needs at least one candidate left."""
+        for sid, dom in zip(self.order, self.domains, strict=True):
+            if not dom:
+                why = ("every candidate is excluded after failures" if self.problem.get(sid).candidates
+                       else "it has no candidate tools")
+                raise unsolvable(self.problem, sid, why)
+
+    def _index_dependencies(self, fixed_ids: set[str]) -> None:
+        """deps[d]: positions whose tool must feed position d (none without a predicate, or when
+        d already ran: its inputs existed); live[d]: assigned positions (< d) still depended on."""
+        pos = {sid: i for i, sid in enumerate(self.order)}
+        by_id = {s.id: s for s in self.problem.subtasks}
+        n = self.n
+        self.deps = [[] if self.compatible is None or sid in fixed_ids
+                     else sorted({pos[x] for x in by_id[sid].depends_on}) for sid in self.order]
+        last_use = [-1] * n
+        for d in range(n):
+            for p in self.deps[d]:
+                last_use[p] = max(last_use[p], d)
+        self.live = [tuple(p for p in range(d) if last_use[p] >= d) for d in range(n + 1)]
+
+    def _static_bounds(self, use_h: bool) -> list[float]:
+        """hsum[d]: the sum of the cheapest steps from position d on (all zero for uniform cost)."""
+        hsum = [0.0] * (self.n + 1)
+        if use_h:
+            for d in range(self.n - 1, -1, -1):
+                hsum[d] = hsum[d + 1] + self.domains[d][0][0]
+        return hsum
+
+    def accepted(self, d: int, sources: tuple[Hashable, ...], reps: list[str]) -> list[int]:
         """Candidate indices at position d (ascending) that sources of these signatures all feed."""
         key = (d, sources)
-        found = accepted_at.get(key)
+        found = self.accepted_at.get(key)
         if found is None:
             if len(sources) > 1:  # the intersection of what each source feeds
-                common = set(accepted(d, sources[:1], reps[:1]))
+                common = set(self.accepted(d, sources[:1], reps[:1]))
                 for k in range(1, len(sources)):
-                    common.intersection_update(accepted(d, sources[k : k + 1], reps[k : k + 1]))
+                    common.intersection_update(self.accepted(d, sources[k : k + 1], reps[k : k + 1]))
                 found = sorted(common)
             else:
-                src, row = reps[0], compat.setdefault(sources[0], {})
+                compatible = self.compatible
+                src, row = reps[0], self.compat.setdefault(sources[0], {})
                 found = []
-                for j, tgt in enumerate(tools[d]):
+                for j, tgt in enumerate(self.tools[d]):
                     hit = row.get(tgt)
                     if hit is None:
                         hit = row[tgt] = bool(compatible(src, tgt))  # type: ignore[misc]
                     if hit:
                         found.append(j)
-            accepted_at[key] = found
+            self.accepted_at[key] = found
         return found
 
-    def first_from(choices: tuple[int, ...], d: int, j: int) -> int:
+    def first_from(self, choices: Choices, d: int, j: int) -> int:
         """The first candidate index >= j at position d that every dependency accepts (and is not dominated)."""
-        names = tools[d]
-        m = len(names)
-        if source_key is not None:
+        tools, sig, deps = self.tools, self.sig, self.deps[d]
+        if self.source_key is not None:
             # Few signatures: the accepted candidates per dependency signatures are listed once.
-            seen = pushed.get((d, choices[:d]), ())
-            if deps[d]:
-                found = accepted(d, tuple(sig[p][choices[p]] for p in deps[d]), [tools[p][choices[p]] for p in deps[d]])
+            seen = self.pushed.get((d, choices[:d]), ())
+            found: list[int] | range
+            if deps:
+                found = self.accepted(d, tuple(sig[p][choices[p]] for p in deps), [tools[p][choices[p]] for p in deps])
                 i = bisect.bisect_left(found, j)
             else:
-                found, i = range(m), j
-            while i < len(found) and sig[d][found[i]] in seen:
+                found, i = range(len(tools[d])), j
+            sig_d = sig[d]
+            while i < len(found) and sig_d[found[i]] in seen:
                 i += 1
             return found[i] if i < len(found) else -1
-        rows = []
-        for p in deps[d]:
-            src = tools[p][choices[p]]
-            rows.append((src, compat.setdefault(sig[p][choices[p]], {})))
-        while j < m:
-            tgt = names[j]
+        # Without a key: test each candidate against each dependency's tool (answers cached per pair).
+        names, compatible, compat = tools[d], self.compatible, self.compat
+        rows = [(tools[p][choices[p]], compat.setdefault(sig[p][choices[p]], {})) for p in deps]
+        for k in range(j, len(names)):
+            tgt = names[k]
             for src, row in rows:
                 hit = row.get(tgt)
                 if hit is None:
@@ -145,119 +186,119 @@ def _search(problem: SearchProblem, alpha: float, compatible: Compatible | None,
                 if not hit:
                     break
             else:
-                return j
-            j += 1
+                return k
         return -1
 
-    heap: list[tuple[float, int, int, float, tuple[int, ...], int]] = []
-    seq = 0
-    generated = 0
+    def h(self, depth: int, choices: Choices) -> float:
+        """The lower bound on the rest of the path from ``depth`` on, given the choices so far."""
+        if not self.aware:
+            return self.hsum[depth]
+        return self._aware_h(depth, choices)
 
-    # With a source key, h is compatibility-aware: a remaining position some of whose
-    # dependencies are assigned can at best take its cheapest step that accepts all their
-    # signatures. Still admissible, and consistent: assigning more only raises the bounds,
-    # and a chosen step is at least its own bound. h depends on the live signatures only,
-    # i.e. on the state key, so the closed set stays exact.
-    aware = use_h and source_key is not None and compatible is not None
-    h_of: dict[tuple, float] = {}
-    blocked = [-1]  # the deepest position h found unservable (dead ends are never pushed)
-
-    def h(depth: int, choices: tuple[int, ...]) -> float:
-        if not aware:
-            return hsum[depth]
-        key = (depth, tuple(sig[p][choices[p]] for p in live[depth]))
-        value = h_of.get(key)
+    def _aware_h(self, depth: int, choices: Choices) -> float:
+        sig, tools, domains, deps = self.sig, self.tools, self.domains, self.deps
+        key = (depth, tuple(sig[p][choices[p]] for p in self.live[depth]))
+        value = self.h_of.get(key)
         if value is None:
             value = 0.0
-            for q in range(depth, n):
+            for q in range(depth, self.n):
                 assigned = [p for p in deps[q] if p < depth]
                 if assigned:
-                    found = accepted(q, tuple(sig[p][choices[p]] for p in assigned), [tools[p][choices[p]] for p in assigned])
+                    found = self.accepted(q, tuple(sig[p][choices[p]] for p in assigned), [tools[p][choices[p]] for p in assigned])
                     if not found:
-                        blocked[0] = max(blocked[0], q)  # the subtask to name if nothing is found at all
+                        self.blocked = max(self.blocked, q)  # the subtask to name if nothing is found at all
                     value += domains[q][found[0]][0] if found else math.inf
                 else:
                     value += domains[q][0][0]
-            h_of[key] = value
+            self.h_of[key] = value
         return value
 
-    def push(g: float, choices: tuple[int, ...], d: int, j: int) -> None:
+    def push(self, g: float, choices: Choices, d: int, j: int) -> None:
         """Push candidate j at position d (or, if it is a dead end, the next live sibling that is not)."""
-        nonlocal seq, generated
+        keyed, aware, hsum = self.source_key is not None, self.aware, self.hsum
         while True:
-            if source_key is not None:
-                pushed.setdefault((d, choices), set()).add(sig[d][j])
-            rest = h(d + 1, choices + (j,))
+            if keyed:
+                self.pushed.setdefault((d, choices), set()).add(self.sig[d][j])
+            rest = self._aware_h(d + 1, (*choices, j)) if aware else hsum[d + 1]
             if rest < math.inf:
-                step = domains[d][j][0]
                 # Ties: lower f, then deeper (closer to a goal), then first pushed.
-                heapq.heappush(heap, (g + step + rest, -(d + 1), seq, g, choices, j))
-                seq += 1
-                generated += 1
+                heapq.heappush(self.heap, (g + self.domains[d][j][0] + rest, -(d + 1), self.seq, g, choices, j))
+                self.seq += 1
+                self.generated += 1
                 return
             # A later position accepts none of these tools: skip to a sibling that may differ.
-            if d not in live[d + 1]:
+            if d not in self.live[d + 1]:
                 return  # every sibling has the same (infinite) bound
-            j = first_from(choices, d, j + 1)
+            j = self.first_from(choices, d, j + 1)
             if j < 0:
                 return
 
-    def spawn(g: float, choices: tuple[int, ...], d: int) -> None:
+    def spawn(self, g: float, choices: Choices, d: int) -> None:
         """Children at position d. Lazily the cheapest first (each pop pushes the next sibling):
         right while f grows with the step. The aware h makes f depend on a live child's
         signature too, so then the cheapest child of every signature is pushed at once."""
-        j = first_from(choices, d, 0)
+        j = self.first_from(choices, d, 0)
         if j < 0:
             return
-        push(g, choices, d, j)
-        if aware and d in live[d + 1]:
-            while (j := first_from(choices, d, j + 1)) >= 0:
-                push(g, choices, d, j)
+        self.push(g, choices, d, j)
+        if self.aware and d in self.live[d + 1]:
+            while (j := self.first_from(choices, d, j + 1)) >= 0:
+                self.push(g, choices, d, j)
 
-    lazy = not aware
-    closed: set[tuple] = set()
-    expansions = 0
-    deepest = 0
-    if n:
-        spawn(0.0, (), 0)
-    goal: tuple[float, tuple[int, ...]] | None = (0.0, ()) if n == 0 else None
-    while heap and goal is None:
-        _, negdepth, _, g, parent, j = heapq.heappop(heap)
-        d = -negdepth - 1  # position just assigned
-        choices = parent + (j,)
-        key = (d + 1, tuple(sig[p][choices[p]] for p in live[d + 1]))
-        child_live = d in live[d + 1]
-        if lazy and child_live:  # the next sibling; a non-live child's siblings share its key: all dominated
-            nj = first_from(parent, d, j + 1)
-            if nj >= 0:
-                push(g, parent, d, nj)
-        if key in closed:
-            continue
-        closed.add(key)
-        expansions += 1
-        cg = g + domains[d][j][0]
-        deepest = max(deepest, d + 1)
-        if d + 1 == n:
-            goal = (cg, choices)
-            break
-        spawn(cg, choices, d + 1)
-    if goal is None:
-        deepest = max(deepest, blocked[0])
-        sid = order[deepest]
-        dep_ids = [order[p] for p in deps[deepest]]
-        raise unsolvable(problem, sid, f"no candidate accepts the output of any tool choice "
-                                        f"for its dependencies {dep_ids}")
-    score, choices = goal
-    chosen = {order[d]: domains[d][j][1] for d, j in enumerate(choices)}
-    return ToolPath(
-        assignments=chosen,
-        total_cost=sum(c.cost for c in chosen.values()),
-        total_quality=math.prod(c.quality for c in chosen.values()),
-        score=score,
-        expansions=expansions,
-        generated=generated,
-        elapsed=time.perf_counter() - start,
-    )
+    def expand(self) -> tuple[float, Choices] | None:
+        """Pop states until a goal (the optimal complete path, with its g); None if the frontier empties."""
+        if self.n == 0:
+            return 0.0, ()
+        lazy, sig, live, closed = not self.aware, self.sig, self.live, set[tuple[int, tuple[Hashable, ...]]]()
+        self.spawn(0.0, (), 0)
+        while self.heap:
+            _, negdepth, _, g, parent, j = heapq.heappop(self.heap)
+            d = -negdepth - 1  # position just assigned
+            choices = (*parent, j)
+            if lazy and d in live[d + 1]:  # the next sibling; a non-live child's siblings share its key: all dominated
+                nj = self.first_from(parent, d, j + 1)
+                if nj >= 0:
+                    self.push(g, parent, d, nj)
+            key = (d + 1, tuple(sig[p][choices[p]] for p in live[d + 1]))
+            if key in closed:
+                continue
+            closed.add(key)
+            self.expansions += 1
+            cg = g + self.domains[d][j][0]
+            self.deepest = max(self.deepest, d + 1)
+            if d + 1 == self.n:
+                return cg, choices
+            self.spawn(cg, choices, d + 1)
+        return None
+
+    def stuck(self) -> UnsolvableError:
+        """The error naming the deepest subtask no tool choice could serve."""
+        deepest = max(self.deepest, self.blocked)
+        dep_ids = [self.order[p] for p in self.deps[deepest]]
+        return unsolvable(self.problem, self.order[deepest],
+                          f"no candidate accepts the output of any tool choice for its dependencies {dep_ids}")
+
+    def run(self) -> ToolPath:
+        goal = self.expand()
+        if goal is None:
+            raise self.stuck()
+        score, choices = goal
+        chosen = {self.order[d]: self.domains[d][j][1] for d, j in enumerate(choices)}
+        return ToolPath(
+            assignments=chosen,
+            total_cost=sum(c.cost for c in chosen.values()),
+            total_quality=math.prod(c.quality for c in chosen.values()),
+            score=score,
+            expansions=self.expansions,
+            generated=self.generated,
+            elapsed=time.perf_counter() - self.started,
+        )
+
+
+def _search(problem: SearchProblem, alpha: float, compatible: Compatible | None,
+            fixed: Mapping[str, str] | None, stats: ToolStats | None, use_h: bool,
+            source_key: SourceKey | None = None) -> ToolPath:
+    return _AStar(problem, alpha, compatible, fixed, stats, use_h, source_key).run()
 
 
 def astar(problem: SearchProblem, *, alpha: float = 0.5, compatible: Compatible | None = None,

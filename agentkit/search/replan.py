@@ -9,6 +9,7 @@ from .astar import astar
 from .problem import Candidate, Compatible, FailureKind, SearchProblem, SourceKey, ToolPath, check_alpha
 from .stats import ToolStats
 
+
 def _failure_kind(kind: FailureKind | BaseException) -> str:
     if isinstance(kind, BaseException):
         if isinstance(kind, ToolTimeoutError | TimeoutError):

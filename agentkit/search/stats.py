@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from ..errors import ConfigError
 from .problem import Candidate
 
+
 class ToolRecord(BaseModel):
     """What was observed for one (subtask, tool) pair."""
 
