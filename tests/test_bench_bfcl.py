@@ -318,35 +318,71 @@ def test_package_data_is_found():
 # -- the command, end to end on a fake model --------------------------------------------------
 
 
-def test_cli_run_writes_results_and_metrics_and_resumes(tmp_path, fake_caller):
-    data, out = write_bfcl(tmp_path / "data"), tmp_path / "run"
-    args = ("--data", data, "--model", "fake:bfcl-caller", "--out", out, "--quiet", "-c", "simple,multiple,parallel,irrelevance")
+RUN_CATEGORIES = "simple,multiple,parallel,irrelevance"
+
+
+@pytest.fixture(scope="module")
+def bfcl_run(tmp_path_factory):
+    """One `bench bfcl` run over the tiny files on the fake caller: (result, out folder, fake caller, args)."""
+    fake = FakeCaller()
+    register_fake("bfcl-run", lambda: FunctionModel(fake, name="fake:bfcl-run"))
+    base = tmp_path_factory.mktemp("bfcl")
+    data, out = write_bfcl(base / "data"), base / "run"
+    args = ("--data", data, "--model", "fake:bfcl-run", "--out", out, "--quiet", "-c", RUN_CATEGORIES)
     result = bfcl(*args)
     assert result.exit_code == 0, result.output
-    assert "| simple_python | 3 | 2 | 66.7 | 0 | 0 | 0 |" in result.stdout
-    assert "| multiple | 1 | 1 | 100.0 |" in result.stdout and "| parallel | 1 | 1 | 100.0 |" in result.stdout
-    assert "| irrelevance | 2 | 1 | 50.0 | 1 |" in result.stdout
-    assert "irrelevance detection: 1/2 (50.0%)" in result.stdout and "| overall | 7 | 5 | 71.4 |" in result.stdout
+    return result, out, fake, args
 
-    lines = rows(out / "results.jsonl")
+
+@pytest.mark.parametrize("row", [
+    "| simple_python | 3 | 2 | 66.7 | 0 | 0 | 0 |",
+    "| multiple | 1 | 1 | 100.0 |",
+    "| parallel | 1 | 1 | 100.0 |",
+    "| irrelevance | 2 | 1 | 50.0 | 1 |",
+    "| overall | 7 | 5 | 71.4 |",
+    "irrelevance detection: 1/2 (50.0%)",
+])  # fmt: skip
+def test_cli_run_prints_accuracy_per_category(bfcl_run, row):
+    assert row in bfcl_run[0].stdout
+
+
+def test_cli_run_writes_one_result_per_sample_in_order(bfcl_run):
+    lines = rows(bfcl_run[1] / "results.jsonl")
     assert [r["id"] for r in lines] == ["simple_python_0", "simple_python_1", "simple_python_2", "multiple_0", "parallel_0", "irrelevance_0", "irrelevance_1"]
-    by_id = {r["id"]: r for r in lines}
-    assert {"id", "category", "predicted", "valid", "error"} <= set(lines[0])
-    assert by_id["simple_python_0"]["predicted"] == [{"calculate_triangle_area": {"base": 10, "height": 5}}] and by_id["simple_python_0"]["valid"]
-    assert by_id["simple_python_2"]["valid"] is False and "number" in by_id["simple_python_2"]["error"]
-    assert by_id["multiple_0"]["predicted"] == [{"circle.area": {"radius": 3.0}}]
-    assert by_id["irrelevance_0"]["predicted"] == [] and by_id["irrelevance_1"]["predicted"] == [{"determine_body_mass_index": {"weight": 1.0, "height": 2.0}}]
-    assert by_id["irrelevance_0"]["refused"] and by_id["irrelevance_0"]["valid"] and not by_id["irrelevance_1"]["valid"]
+    assert all({"id", "category", "predicted", "valid", "error"} <= set(r) for r in lines)
 
+
+@pytest.mark.parametrize(("sample", "predicted", "valid"), [
+    ("simple_python_0", [{"calculate_triangle_area": {"base": 10, "height": 5}}], True),
+    ("simple_python_2", None, False),
+    ("multiple_0", [{"circle.area": {"radius": 3.0}}], True),
+    ("irrelevance_0", [], True),  # refused: right for an irrelevant question
+    ("irrelevance_1", [{"determine_body_mass_index": {"weight": 1.0, "height": 2.0}}], False),
+])  # fmt: skip
+def test_cli_run_records_each_answer_and_its_verdict(bfcl_run, sample, predicted, valid):
+    record = {r["id"]: r for r in rows(bfcl_run[1] / "results.jsonl")}[sample]
+    assert record["valid"] is valid
+    if predicted is not None:
+        assert record["predicted"] == predicted
+    if not valid and sample.startswith("simple"):
+        assert "number" in record["error"]  # BFCL's checker says what was wrong
+
+
+def test_cli_run_writes_metrics_and_the_run_record(bfcl_run):
+    out = bfcl_run[1]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["categories"]["simple_python"]["accuracy"] == pytest.approx(2 / 3, abs=1e-4)
     assert metrics["irrelevance"] == {"samples": 2, "no_call": 1, "refused": 1, "accuracy": 0.5}
     assert metrics["categories"]["simple_python"]["error_types"] == {"value_error:others": 1}
-    assert json.loads((out / "run.json").read_text())["model"] == "fake:bfcl-caller"
+    assert json.loads((out / "run.json").read_text())["model"] == "fake:bfcl-run"
+    assert {r["id"]: r for r in rows(out / "results.jsonl")}["irrelevance_0"]["refused"]
 
-    calls = len(fake_caller.calls)
+
+def test_cli_run_resumes_without_asking_again(bfcl_run):
+    _, out, fake, args = bfcl_run
+    calls = len(fake.calls)
     again = bfcl(*args)
-    assert again.exit_code == 0 and len(fake_caller.calls) == calls  # everything was done already
+    assert again.exit_code == 0 and len(fake.calls) == calls  # everything was done already
     assert "7 samples, 7 already done, 0 answered now" in again.stdout
     assert len(rows(out / "results.jsonl")) == 7
 

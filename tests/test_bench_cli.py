@@ -91,11 +91,19 @@ def run_agentkit(out: Path, *extra: str, model: str = "fake:bench-plans", data: 
     return bench("taskbench", "--data", data, "--model", model, "--retriever", "bm25", "--out", out, "--quiet", *extra)
 
 
-def test_taskbench_writes_valid_predictions_metrics_and_report(tmp_path, planner):
-    out = tmp_path / "run"
-    result = run_agentkit(out)
+@pytest.fixture(scope="module")
+def taskbench_run(tmp_path_factory):
+    """One `bench taskbench` run over the temporal mini domain on the fake planner: (result, out folder)."""
+    fake = Planner()
+    register_fake("bench-plans-run", lambda: FunctionModel(fake, name="fake:bench-plans-run"))
+    out = tmp_path_factory.mktemp("taskbench") / "run"
+    result = run_agentkit(out, model="fake:bench-plans-run")
     assert result.exit_code == 0, result.output
-    preds = lines(out / "predictions.jsonl")
+    return result, out
+
+
+def test_taskbench_writes_one_prediction_per_sample_in_taskbench_form(taskbench_run):
+    preds = lines(taskbench_run[1] / "predictions.jsonl")
     assert [p["id"] for p in preds] == ["t1", "t2", "t3", "t4"]
     for p in preds:
         assert set(p) == {"id", "result"} and set(p["result"]) == {"task_steps", "task_nodes", "task_links"}
@@ -103,22 +111,36 @@ def test_taskbench_writes_valid_predictions_metrics_and_report(tmp_path, planner
             assert all(set(arg) == {"name", "value"} for arg in node["arguments"])  # temporal format
     assert preds[1]["result"]["task_links"] == [{"source": "set_alarm", "target": "play_movie_by_title"}]
     assert preds[0]["result"]["task_nodes"] == [{"task": "set_alarm", "arguments": [{"name": "time", "value": "9:00 am"}]}]
+
+
+def test_taskbench_writes_metrics_in_both_modes(taskbench_run):
+    result, out = taskbench_run
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["samples"] == 4 and metrics["errors"] == {}
     assert metrics["official"]["coverage"]["present"] == 4 and metrics["strict"]["mode"] == "strict"
     assert metrics["official"]["overall"]["n_f1"] == pytest.approx(100.0)  # book_ride is not a tool: ignored by n-F1
     assert metrics["timing"]["ok"] == 4 and metrics["timing"]["mean_s_per_sample"] >= 0
-    report = (out / "report.md").read_text()
+    assert "official: n-F1 100.00" in result.stdout
+
+
+def test_taskbench_report_has_both_tables(taskbench_run):
+    report = (taskbench_run[1] / "report.md").read_text()
     assert "## Official scores" in report and "## Strict scores" in report and "| overall |" in report
     # matplotlib comes with the dev extra (via the bench extra): the real plot path always runs here.
     assert "matplotlib is not installed" not in report
-    for name in ("f1_by_type.png", "f1_by_nodes.png"):
-        assert f"![{name}]({name})" in report
-        assert_real_png(out / name)
-    assert "official: n-F1 100.00" in result.stdout
-    # The run folder re-scores with `bench score`, over the run's samples only.
+
+
+@pytest.mark.parametrize("name", ["f1_by_type.png", "f1_by_nodes.png"])
+def test_taskbench_report_links_real_charts(taskbench_run, name):
+    assert f"![{name}]({name})" in (taskbench_run[1] / "report.md").read_text()
+    assert_real_png(taskbench_run[1] / name)
+
+
+def test_a_run_folder_rescores_with_bench_score(taskbench_run):
+    out = taskbench_run[1]
+    metrics = json.loads((out / "metrics.json").read_text())
     rescored = bench("score", "--data", out, "--predictions", out / "predictions.jsonl", "--json")
-    assert json.loads(rescored.stdout)["overall"] == metrics["official"]["overall"]
+    assert json.loads(rescored.stdout)["overall"] == metrics["official"]["overall"]  # over the run's samples only
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -237,16 +259,29 @@ def test_reference_system_parses_free_text_answers(tmp_path, planner):
     assert "Warning" not in compared.stdout
 
 
-def test_taskbench_bad_inputs_are_one_error_line(tmp_path, planner):
+@pytest.mark.parametrize(("args", "fragment"), [
+    (("--data", "{tmp}/missing"), "no such folder"),
+    (("--system", "gpt"), "--system"),
+    (("--type", "tree"), "--type"),
+    (("--limit", "0"), "--limit"),
+    (("--model", "nonsense"), "bad model spec"),
+    (("--retriever", "magic"), "--retriever"),
+], ids=["missing-data", "system", "type", "limit", "model", "retriever"])  # fmt: skip
+def test_taskbench_bad_inputs_are_one_error_line_and_write_nothing(tmp_path, planner, args, fragment):
     out = tmp_path / "run"
-    assert_one_error_line(run_agentkit(out, data=tmp_path / "missing"), "no such folder")
-    assert_one_error_line(bench("taskbench", "--data", TEMPORAL, "--model", "fake:bench-plans", "--system", "gpt", "--out", out), "--system")
-    assert_one_error_line(run_agentkit(out, "--type", "tree"), "--type")
-    assert_one_error_line(run_agentkit(out, "--limit", "0"), "--limit")
-    # (the model-spec error lists the accepted forms on the lines after it)
-    assert_one_error_line(run_agentkit(out, model="nonsense"), "bad model spec", single=False)
+    flags = {"--data": str(TEMPORAL), "--model": "fake:bench-plans", "--retriever": "bm25"}
+    extra = []
+    for name, value in zip(args[::2], args[1::2]):
+        if name in flags:
+            flags[name] = value.format(tmp=tmp_path)
+        else:
+            extra += [name, value]
+    result = bench("taskbench", *[x for kv in flags.items() for x in kv], "--out", out, "--quiet", *extra)
+    assert_one_error_line(result, fragment, single=fragment != "bad model spec")  # that one lists the accepted forms
     assert not out.exists()  # nothing written before the inputs are known to be good
-    assert_one_error_line(run_agentkit(out, "--retriever", "magic"), "--retriever")
+
+
+def test_compare_names_what_is_missing(tmp_path):
     assert_one_error_line(bench("compare", tmp_path / "a", tmp_path / "b"), "no such run folder")
     (tmp_path / "a").mkdir()
     assert_one_error_line(bench("compare", tmp_path / "a", tmp_path / "a"), "no metrics.json")
