@@ -184,8 +184,8 @@ class ChatSession:
         try:
             data = json.loads(Path(arg).read_text())
             loaded = [RunResult.model_validate(r) for r in data]
-        except (OSError, ValueError) as exc:
-            c.print(f"[bold red]error:[/] cannot load {escape(arg)}: {escape(str(exc))}", highlight=False, soft_wrap=True)
+        except (OSError, ValueError, TypeError, RecursionError) as exc:  # not a list of results, nested too deeply
+            c.print(f"[bold red]error:[/] cannot load {safe(arg)}: {safe(exc, 300)}", highlight=False, soft_wrap=True)
             return
         self.results.extend(loaded)
         self.turns.extend(turn_of(r) for r in loaded)

@@ -206,3 +206,18 @@ def test_chat_shows_the_tool_output_and_odd_commands_literally(echo_tools):
     text = out.getvalue()
     assert CLOSING in text and "unknown command /[/i]" in text
     assert_inert(text)
+
+
+@pytest.mark.parametrize("content", ["[" * 100_000, "42", '{"a": 1}', '[{"request": "[/i]"}]', "\xff"])
+def test_chat_load_of_a_bad_session_file_is_one_error_line_and_the_session_goes_on(content, tmp_path):
+    from agentkit.chat import ChatSession
+
+    class NoAgent:
+        registry: list[object] = []
+
+    path = tmp_path / "session[b].json"
+    path.write_text(content, encoding="latin-1")
+    c, out = console()
+    session = ChatSession(NoAgent(), c)
+    session.command(f"/load {path}")
+    assert "error: cannot load" in out.getvalue() and "session[b].json" in out.getvalue() and not session.results
