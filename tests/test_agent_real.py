@@ -18,10 +18,10 @@ async def test_default_model_answers_a_request_end_to_end(gemma):
     registry = load_python_tools(TOOLS)
     agent = Agent(registry, model=gemma, retriever="bm25")
     result = await agent.run("What is 12 plus 30?")
-    assert result.status in (RunStatus.OK, RunStatus.PARTIAL)
+    assert result.status == RunStatus.OK, result
     assert validate_plan(result.plan, registry) == []
-    assert result.nodes and all(n.tool in registry for n in result.nodes)
-    assert result.answer
+    assert [(n.tool, n.output) for n in result.nodes] == [("add", 42)]  # the right tool, the right sum
+    assert "42" in result.answer
     assert set(result.usage) >= {"planner", "summarizer"} and result.usage["planner"].completion_tokens > 0
 
 
@@ -29,6 +29,7 @@ async def test_mixed_roles_remote_planner_local_caller_and_summarizer(gemma, lla
     registry = load_python_tools(TOOLS)
     agent = Agent(registry, planner=f"openai:gemma@{llama_server_url}", caller=gemma, summarizer=gemma, retriever="bm25")
     result = await agent.run("Shout the word hello")
-    assert result.plan is not None and result.plan.task_nodes
+    assert result.status == RunStatus.OK, result
+    assert [(n.tool, n.output) for n in result.nodes] == [("shout", "HELLO")]
     assert agent.models["planner"].name.startswith("openai:")
     assert result.usage["planner"].prompt_tokens > 0 and result.usage["summarizer"].completion_tokens > 0
