@@ -176,24 +176,21 @@ class PlanExecutor:
     # -- one node ----------------------------------------------------------------------
 
     async def _node(self, index: int, upstream: dict[int, Any]) -> NodeResult:
-        """Attempts until one succeeds, the node runs out of tools, or a person rejects the call."""
+        """Attempts until one succeeds, the node runs out of tools, or a person rejects the call.
+
+        An attempt of a tool that may need a person runs as two checkpointed tasks around the
+        interrupt (the arguments shown are the ones that run, and a resumed run never calls it
+        twice); other attempts run inline in the node's own task, which is checkpointed when
+        the node ends (two task round-trips fewer per node: ``bench_executor``)."""
         sid = str(index)
         attempts: list[str] = []
         last: tuple[str, str] | None = None  # (error, type) of this node's last failed attempt
         retry: tuple[str, str] | None = None  # (tool, error text) the caller re-fills once
 
         @task
-        async def prepare(attempt: int, forced: str | None, problems: str | None) -> dict[str, Any]:
-            """The tool and its arguments for one attempt; checkpointed before any approval."""
-            tool_name = forced or self._choose(sid)
-            if tool_name is None:
-                return {"exhausted": True}
-            tool = self.registry.get(tool_name)
-            try:
-                args = await self._fillers.fill(index, tool, upstream, problems)
-            except (ToolArgumentError, StructuredOutputError, UnknownToolError) as exc:
-                return {"tool": tool_name, "error": bound_text(str(exc), _ERROR_CHARS), "error_type": type(exc).__name__}
-            return {"tool": tool_name, "arguments": safe_output(args)}
+        async def prepare(attempt: int, tool_name: str, problems: str | None) -> dict[str, Any]:
+            """The arguments for one attempt of a gated tool; checkpointed before the approval."""
+            return await self._prepare(index, tool_name, upstream, problems)
 
         @task
         async def invoke(attempt: int, tool_name: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -201,14 +198,16 @@ class PlanExecutor:
 
         attempt = 0
         while True:
-            tried = len(set(attempts))
-            if retry is None and tried >= self.policy.max_tools_per_node:
+            if retry is None and len(set(attempts)) >= self.policy.max_tools_per_node:
                 return self._failed(index, attempts, last, "no more tools to try")
-            prepared = await prepare(attempt, retry[0] if retry else None, retry[1] if retry else None)
-            attempt += 1
-            if prepared.get("exhausted"):
+            chosen = retry[0] if retry else self._choose(sid)
+            if chosen is None:
                 return self._failed(index, attempts, last, "no executable tool can serve this step")
-            tool = self.registry.get(prepared["tool"])
+            gated = self._gated(self.registry.get(chosen))
+            problems = retry[1] if retry else None
+            prepared = await (prepare(attempt, chosen, problems) if gated else self._prepare(index, chosen, upstream, problems))
+            attempt += 1
+            tool = self.registry.get(prepared["tool"])  # a resumed run keeps the tool it showed
             attempts.append(tool.name)
             if "error" in prepared:  # no usable arguments: a caller retry would not have more to go on
                 outcome: dict[str, Any] = {
@@ -216,14 +215,14 @@ class PlanExecutor:
                 }  # fmt: skip
             else:
                 args = prepared["arguments"]
-                decision = self._approval(index, tool, args)
+                decision = self._approval(index, tool, args) if gated else None
                 if decision is not None and not decision.approve:
                     return self._rejected(index, tool, args, attempts, decision)
                 if decision is not None and decision.arguments is not None:
                     args = decision.arguments
                 self.emit(ev.NodeStarted(index=index, tool=tool.name, arguments=args))
                 started = time.perf_counter()
-                outcome = await invoke(attempt, tool.name, args)
+                outcome = await (invoke(attempt, tool.name, args) if gated else self._invoke(tool, args))
                 if "output" in outcome:
                     self.search.report_success(sid, tool.name, latency=time.perf_counter() - started)
                     return NodeResult(
@@ -241,6 +240,21 @@ class PlanExecutor:
             ))  # fmt: skip
             if next_tool is None:
                 return self._failed(index, attempts, last, "no more tools to try")
+
+    async def _prepare(self, index: int, tool_name: str, upstream: dict[int, Any], problems: str | None) -> dict[str, Any]:
+        """The arguments for one attempt of ``tool_name``, as data: arguments, or why there are none."""
+        tool = self.registry.get(tool_name)
+        try:
+            args = await self._fillers.fill(index, tool, upstream, problems)
+        except (ToolArgumentError, StructuredOutputError, UnknownToolError) as exc:
+            return {"tool": tool_name, "error": bound_text(str(exc), _ERROR_CHARS), "error_type": type(exc).__name__}
+        return {"tool": tool_name, "arguments": safe_output(args)}
+
+    def _gated(self, tool: Tool) -> bool:
+        """Whether a call of ``tool`` may wait for a person (then its attempt is checkpointed around the wait)."""
+        if tool.needs_approval is not False:
+            return True
+        return self.policy.guard_side_effects and tool.side_effects and self.untrusted_context
 
     def _choose(self, sid: str) -> str | None:
         """The search's tool for ``sid`` now, or None when this subtask has no candidate left."""
@@ -267,7 +281,7 @@ class PlanExecutor:
     def _approval(self, index: int, tool: Tool, args: dict[str, Any]) -> Decision | None:
         """Ask a person (a LangGraph interrupt) when the tool needs it; None when it does not."""
         why = None
-        if tool.approval_needed(args):
+        if tool.needs_approval is not False and tool.approval_needed(args):
             why = "the tool asks for approval"
         elif self.policy.guard_side_effects and tool.side_effects and self.untrusted_context:
             why = "the tool changes the world and the plan was made after untrusted tool output"

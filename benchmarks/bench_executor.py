@@ -8,8 +8,8 @@ sleep a simulated latency passed through the plan arguments (or return at once).
 Two windows are timed for each run:
 
 * ``nodes``: from the first ``NodeStarted`` to the last ``NodeFinished`` event, stamped
-  when the executor emits them (``agentkit.agent._emit`` is wrapped; agentkit is not changed);
-* ``stage``: the whole execution stage, ``Agent._execute`` from entry to return (task
+  when the executor emits them (``agentkit.workflow.emit`` is wrapped; agentkit is not changed);
+* ``stage``: the whole execution stage, ``PlanExecutor.run`` from entry to return (task
   creation, dependency waits, A* look-ups, checkpoint writes of node results, events),
   wall and process CPU time.
 
@@ -37,7 +37,8 @@ from typing import Any
 
 import networkx as nx
 
-import agentkit.agent as agent_module
+import agentkit.workflow as workflow_module
+from agentkit.executor import PlanExecutor
 from agentkit import Agent, ExecutionPolicy, tool
 from agentkit.events import Finished, NodeFinished, NodeStarted
 from agentkit.result import RunStatus
@@ -65,7 +66,7 @@ async def work(seconds: float, inputs: str = "") -> str:
 # -- timing ---------------------------------------------------------------------------
 
 _STAMPS: list[tuple[float, Any]] = []
-_real_emit = agent_module._emit
+_real_emit = workflow_module.emit
 
 
 def _stamping_emit(event: Any) -> None:
@@ -74,44 +75,51 @@ def _stamping_emit(event: Any) -> None:
     _real_emit(event)
 
 
-agent_module._emit = _stamping_emit  # looked up as a module global at call time
+workflow_module.emit = _stamping_emit  # looked up as a module global at call time
 
 
-class TimedAgent(Agent):
-    """The real Agent; only ``_execute`` is wrapped to time the execution stage."""
+class _Stage:
+    """Times (and optionally profiles) the execution stage of the current run."""
 
-    stage_wall = stage_cpu = stage_start = stage_end = 0.0
+    wall = cpu = start = end = 0.0
     profiler: cProfile.Profile | None = None  # when set, profiles the execution stage only
 
-    async def _execute(self, plan, request, search):  # type: ignore[override]
-        if self.profiler is not None:
-            self.profiler.enable()
+
+class TimedExecutor(PlanExecutor):
+    """The real executor; only ``run`` is wrapped to time the execution stage."""
+
+    async def run(self):  # type: ignore[override]
+        if _Stage.profiler is not None:
+            _Stage.profiler.enable()
         wall, cpu = time.perf_counter(), time.process_time()
-        self.stage_start = wall
+        _Stage.start = wall
         try:
-            return await super()._execute(plan, request, search)
+            return await super().run()
         finally:
-            self.stage_end = time.perf_counter()
-            self.stage_wall = self.stage_end - wall
-            self.stage_cpu = time.process_time() - cpu
-            if self.profiler is not None:
-                self.profiler.disable()
+            _Stage.end = time.perf_counter()
+            _Stage.wall = _Stage.end - wall
+            _Stage.cpu = time.process_time() - cpu
+            if _Stage.profiler is not None:
+                _Stage.profiler.disable()
+
+
+workflow_module.PlanExecutor = TimedExecutor  # type: ignore[misc]  # looked up when a run executes its plan
 
 
 @dataclass
 class Timing:
     nodes: float  # first NodeStarted -> last NodeFinished (emission time)
     stream: float  # the same window, stamped where agent.stream() yields the events
-    stage: float  # Agent._execute wall time
-    stage_cpu: float  # Agent._execute process CPU time
-    before: float  # Agent._execute entry -> first NodeStarted
-    after: float  # last NodeFinished -> Agent._execute return
+    stage: float  # PlanExecutor.run wall time
+    stage_cpu: float  # PlanExecutor.run process CPU time
+    before: float  # PlanExecutor.run entry -> first NodeStarted
+    after: float  # last NodeFinished -> PlanExecutor.run return
 
 
 async def run_plan(plan: dict[str, Any], concurrency: int, profiler: cProfile.Profile | None = None) -> Timing:
     n = len(plan["task_nodes"])
-    agent = TimedAgent([work], model=plan_model(plan), retriever=None, policy=ExecutionPolicy(max_concurrency=concurrency))
-    agent.profiler = profiler
+    agent = Agent([work], model=plan_model(plan), retriever=None, policy=ExecutionPolicy(max_concurrency=concurrency))
+    _Stage.profiler = profiler
     agent.strategy.max_nodes, agent.strategy.max_chars = n, 2000  # a plan this big must pass the planner's bounds
     _STAMPS.clear()
     seen_first = seen_last = None
@@ -130,8 +138,8 @@ async def run_plan(plan: dict[str, Any], concurrency: int, profiler: cProfile.Pr
     ends = [t for t, e in _STAMPS if isinstance(e, NodeFinished)]
     assert len(starts) == len(ends) == n
     return Timing(
-        max(ends) - min(starts), seen_last - seen_first, agent.stage_wall, agent.stage_cpu,
-        min(starts) - agent.stage_start, agent.stage_end - max(ends),
+        max(ends) - min(starts), seen_last - seen_first, _Stage.wall, _Stage.cpu,
+        min(starts) - _Stage.start, _Stage.end - max(ends),
     )  # fmt: skip
 
 
@@ -247,9 +255,9 @@ _HOTSPOTS = (
     ("  of which: rebuild the task's runnable (get_runnable_for_task)", "pregel/_call.py", "get_runnable_for_task"),
     ("  of which: merge_configs", "_internal/_config.py", "merge_configs"),
     ("LangGraph: save each task's result (put_writes)", "pregel/_loop.py", "put_writes"),
-    ("agentkit: NodeRunner.run (args, A*, tool call)", "agentkit/executor.py", "run"),
-    ("  of which: PathSearch.report_success", "agentkit/search.py", "report_success"),
-    ("agentkit: events (_emit -> stream writer)", "agentkit/agent.py", "_emit"),
+    ("agentkit: PlanExecutor._node (args, A*, tool call)", "agentkit/executor.py", "_node"),
+    ("  of which: PathSearch.report_success", "agentkit/search/replan.py", "report_success"),
+    ("agentkit: events (emit -> stream writer)", "agentkit/workflow.py", "emit"),
 )
 
 
@@ -264,7 +272,7 @@ def _group(filename: str, name: str) -> str:
 def profile(shape: str, n: int, repeats: int, top: int) -> str:
     """cProfile of the execution stage of zero-latency runs: own time by package, then by function.
 
-    The profiler is on from ``Agent._execute`` entry to return, so it sees everything the
+    The profiler is on from ``PlanExecutor.run`` entry to return, so it sees everything the
     event loop runs meanwhile (LangGraph's runner and stream, the consumer of ``stream``).
     """
     prof = cProfile.Profile()
