@@ -138,8 +138,10 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout (for
 
 
 def _print_json(data: Any) -> None:
-    """Plain JSON on stdout: never wrapped, highlighted or styled."""
-    print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """Plain JSON on stdout: never wrapped, highlighted or styled, and inert on a terminal."""
+    from .sanitize import inert_json
+
+    print(inert_json(json.dumps(data, indent=2, ensure_ascii=False, default=str)))
 
 
 def _version(value: bool) -> None:
@@ -216,7 +218,9 @@ def run(
         err.print("cancelled")
         raise typer.Exit(130) from None
     if as_json:
-        print(result.model_dump_json(indent=2))
+        from .sanitize import inert_json
+
+        print(inert_json(result.model_dump_json(indent=2)))
     else:
         _print_outcome(result, checkpoint)
     _finish_retrieval_index(agent)

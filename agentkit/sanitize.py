@@ -69,6 +69,12 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: ascii(m.group())[1:-1], text)
 
 
+def inert_json(text: str) -> str:
+    """A JSON text with the control characters JSON leaves raw (C1, line separators, direction
+    overrides) written as ``\\uXXXX`` escapes: the same JSON value, safe to print on a terminal."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def quote_untrusted(value: Any, *, label: str = "tool output", limit: int = 4_000) -> str:
     """``value`` as one quoted block for a prompt: a JSON string between BEGIN/END lines.
 
@@ -80,7 +86,7 @@ def quote_untrusted(value: Any, *, label: str = "tool output", limit: int = 4_00
         text = value if isinstance(value, str) else json.dumps(safe_output(value), ensure_ascii=False)
         quoted = json.dumps(bound_text(text, limit), ensure_ascii=False)
         quoted = quoted.replace("<", "\\u003c").replace(">", "\\u003e")
-        quoted = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+        quoted = inert_json(quoted)
         quoted = re.sub(r"(?i)untrusted", lambda m: f"\\u{ord(m.group()[0]):04x}{m.group()[1:]}", quoted)
         # Every escape above is JSON: json.loads of the middle line gives back the (bounded) text exactly.
     except Exception:  # noqa: BLE001 - quoting never fails a prompt
@@ -221,4 +227,4 @@ def _str(value: Any) -> str:
         return f"<{type(value).__name__} object>"
 
 
-__all__ = ["CUT", "MAX_CHARS", "MAX_DEPTH", "bound_text", "printable", "quote_untrusted", "safe_output"]
+__all__ = ["CUT", "MAX_CHARS", "MAX_DEPTH", "bound_text", "inert_json", "printable", "quote_untrusted", "safe_output"]

@@ -218,3 +218,12 @@ def test_fuzzed_outputs_always_become_bounded_strict_json(value, self_reference)
 @settings(max_examples=30, deadline=None)
 def test_fuzzed_bound_text_never_exceeds_the_limit(limit, text):
     assert len(bound_text(text, limit)) <= limit or len(text) <= limit
+
+
+def test_inert_json_escapes_what_json_leaves_raw_and_keeps_the_value():
+    from agentkit.sanitize import inert_json
+
+    text = json.dumps({"k": "8-bit CSI \x9b2J, override \u202e, separator \u2028"}, ensure_ascii=False)
+    inert = inert_json(text)
+    assert json.loads(inert) == json.loads(text)
+    assert "\x9b" not in inert and "\u202e" not in inert and "\u2028" not in inert

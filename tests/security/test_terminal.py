@@ -221,3 +221,18 @@ def test_chat_load_of_a_bad_session_file_is_one_error_line_and_the_session_goes_
     session = ChatSession(NoAgent(), c)
     session.command(f"/load {path}")
     assert "error: cannot load" in out.getvalue() and "session[b].json" in out.getvalue() and not session.results
+
+
+def test_tools_show_prints_json_that_is_inert_on_a_terminal(tmp_path):
+    from typer.testing import CliRunner
+
+    from agentkit.cli import app
+
+    description = "8-bit CSI \x9b2J and \x1b[8m hidden, \u202e reversed"
+    path = tmp_path / "tools.json"
+    path.write_text(json.dumps([{"name": "styled", "description": description}]))
+    result = CliRunner().invoke(app, ["tools", "show", "styled", "--from", str(path)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["description"] == description
+    assert_inert(result.stdout)
+    assert "\x9b" not in result.stdout and "\u202e" not in result.stdout
