@@ -204,6 +204,8 @@ def load_config(path: str | Path) -> AgentkitConfig:
     """Read and validate a TOML config file; a missing file, bad TOML or a bad key is a ConfigError."""
     where = f"config file {str(path)!r}"
     try:
+        if Path(path).exists() and not Path(path).is_file() and not Path(path).is_dir():
+            raise ConfigError(f"{where} is not a regular file")  # a FIFO or a device would block or never end
         raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{where} not found") from None

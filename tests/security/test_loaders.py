@@ -85,6 +85,12 @@ def _config_dir(tmp: Path) -> list[str]:
     return ["tools", "list", "--config", str(tmp)]
 
 
+def _config_fifo(tmp: Path) -> list[str]:
+    path = tmp / "agentkit.toml"
+    os.mkfifo(path)
+    return ["tools", "list", "--config", str(path)]
+
+
 NODE = {"id": "Ok", "desc": "d", "input-type": ["text"], "output-type": ["text"]}
 
 CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
@@ -168,6 +174,7 @@ CASES: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     "config-strategy-unknown": (_config('strategy = "psychic"\n'), "strategy"),
     "config-missing-file": (_args("tools", "list", "--config", "{tmp}/missing.toml"), "not found"),
     "config-is-a-directory": (_config_dir, "directory"),
+    "config-fifo-not-a-regular-file": (_config_fifo, "not a regular file"),
     "config-huge-value": (_config('model = "' + "m" * 1_000_000 + '"\n'), "model"),
 }
 
