@@ -144,11 +144,12 @@ def llama_build() -> LlamaBuild:
 def default_model_file() -> ModelFile:
     """The default GGUF (assembled on first use, as a run would) with its sha256."""
     from .errors import AgentkitError
-    from .models.llamacpp import default_gguf_path
 
     try:
+        from .models.llamacpp import default_gguf_path
+
         path = default_gguf_path()
-    except AgentkitError as exc:
+    except (AgentkitError, ImportError) as exc:
         return ModelFile(error=str(exc))
     digest = hashlib.sha256()
     with path.open("rb") as f:
