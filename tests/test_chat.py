@@ -108,3 +108,75 @@ def test_save_to_an_unwritable_path_is_one_error_line_and_the_session_goes_on(tm
     assert not (target.is_file())
     assert session.command(f"/save {tmp_path / 'ok.json'}") is True
     assert "saved 1 turn(s)" in buf.getvalue() and (tmp_path / "ok.json").is_file()
+
+
+# -- slash commands on a real agent (fake model, no terminal) --------------------------------
+
+
+@pytest.fixture
+def live_session():
+    import io
+
+    from rich.console import Console
+
+    from agentkit.chat import ChatSession
+    from agentkit.cli import build_agent
+
+    buf = io.StringIO()
+    agent = build_agent([str(TOOLS)], model="fake:chat", retriever="bm25")  # the file registers fake:chat
+    return ChatSession(agent, Console(file=buf, width=120)), buf
+
+
+def said(buf, since=0):
+    return buf.getvalue()[since:]
+
+
+def test_help_lists_every_command(live_session):
+    session, buf = live_session
+    assert session.command("/help") is True
+    for command in ("/tools", "/plan", "/models", "/alpha", "/save", "/load", "/history", "/help", "/quit"):
+        assert command in said(buf)
+
+
+def test_tools_lists_the_agents_tools(live_session):
+    session, buf = live_session
+    session.command("/tools")
+    assert all(name in said(buf) for name in ("shout", "wait", "delete_file"))
+
+
+def test_models_names_each_roles_model(live_session):
+    session, buf = live_session
+    session.command("/models")
+    assert [line for line in said(buf).splitlines() if line] == [f"{role}: fake:chat" for role in session.agent.models]
+
+
+def test_plan_shows_the_last_turns_plan(live_session):
+    session, buf = live_session
+    session.command("/plan")
+    assert "no plan yet" in said(buf)
+    session.turn("shout hello")
+    before = len(said(buf))
+    session.command("/plan")
+    assert "shout" in said(buf, before)
+
+
+def test_load_brings_back_saved_turns_as_context(live_session, tmp_path):
+    session, buf = live_session
+    session.turn("shout hello")
+    session.command(f"/save {tmp_path / 's.json'}")
+    fresh, fresh_buf = type(session)(session.agent, session.console), buf
+    before = len(said(fresh_buf))
+    assert fresh.command(f"/load {tmp_path / 's.json'}") is True
+    assert "loaded 1 turn(s)" in said(fresh_buf, before)
+    assert [r.request for r in fresh.results] == ["shout hello"] and len(fresh.turns) == 1
+    fresh.command("/history")
+    assert "1. shout hello -> the answer is HELLO" in said(fresh_buf, before)
+
+
+def test_load_of_a_bad_file_is_one_error_line_and_the_session_goes_on(live_session, tmp_path):
+    session, buf = live_session
+    (tmp_path / "bad.json").write_text("{not json")
+    assert session.command(f"/load {tmp_path / 'bad.json'}") is True
+    lines = said(buf).strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: cannot load "), lines
+    assert session.results == []
