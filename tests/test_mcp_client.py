@@ -91,6 +91,12 @@ async def test_is_error_raises_a_tool_error_with_the_servers_message(notes):
         await notes["archive"].acall({"note_id": 1})
 
 
+async def test_concurrent_calls_share_one_session(notes):
+    texts = [" ".join(["w"] * n) for n in range(1, 9)]
+    counts = await asyncio.gather(*(notes["word_count"].acall({"text": t}) for t in texts))
+    assert counts == list(range(1, 9))
+
+
 def test_calls_work_from_fresh_event_loops_over_one_session(notes):
     """run_sync and the CLI start a new loop per run; the session lives in its own loop."""
     for text in ("a b", "a b c"):
@@ -217,6 +223,18 @@ async def test_agent_aclose_closes_the_sessions_and_stops_stdio_servers(fresh):
         assert mcp_sessions(agent.registry) == [tools]
     assert tools.closed and mcp_sessions(agent.registry) == []
     assert wait_gone(pid)
+
+
+@pytest.mark.slow
+async def test_the_default_model_runs_an_mcp_tool(fresh, gemma):
+    tools, _ = fresh
+    pool = [t for t in tools if t.name in ("word_count", "add_note")]
+    agent = Agent(pool, model=gemma, retriever="bm25")
+    result = await agent.run("How many words are in the text 'the quick brown fox jumps'?")
+    assert result.status in (RunStatus.OK, RunStatus.PARTIAL)
+    assert result.nodes and all(n.tool in ("word_count", "add_note") for n in result.nodes)
+    done = [n for n in result.nodes if n.status == NodeStatus.OK]
+    assert done and all(isinstance(n.output, int | dict) for n in done)  # answers that came back from the server
 
 
 # -- the command line ---------------------------------------------------------------------------

@@ -513,3 +513,37 @@ def test_agentkit_run_shows_the_exact_arguments_waiting_for_approval_and_resumes
 def test_an_unusable_checkpoint_path_is_one_error_line():
     proc = _agentkit("run", "shout hello", "--checkpoint", "/proc/x.sqlite")
     assert proc.returncode == 2 and proc.stderr.startswith("error:") and len(proc.stderr.strip().splitlines()) == 1
+
+
+# -- prompts fit the model --------------------------------------------------------------------
+
+
+def test_a_prompt_longer_than_the_context_is_cut_visibly():
+    from agentkit.models.base import Message
+    from agentkit.models.context import fit_messages
+
+    long = Message(role="user", content="start " + "x" * 70_000 + " end")
+    (fitted,) = fit_messages([long], n_ctx=4096, max_tokens=256)
+    assert len(fitted.content) < 10_000 and "characters cut to fit the model's context" in fitted.content
+    assert fitted.content.startswith("start") and fitted.content.endswith("end")
+    short = Message(role="user", content="hello")
+    assert fit_messages([short], n_ctx=4096, max_tokens=256) == [short]
+
+
+@pytest.mark.slow
+async def test_a_huge_upstream_output_does_not_overflow_the_default_models_context(gemma):
+    @tool
+    def page(url: str) -> str:
+        """Fetch a page.
+
+        Args:
+            url: where
+        """
+        return "word " * 14_000  # 70,000 characters
+
+    agent = Agent([page], planner=roles(plan(("page", {"url": "a"})), caller=lambda p, props: {"url": "a"}),
+                  caller=roles(plan(("page", {"url": "a"})), caller=lambda p, props: {"url": "a"}),
+                  summarizer=gemma, retriever=None)  # fmt: skip
+    result = await agent.run("fetch page a")
+    assert result.status == RunStatus.OK and result.nodes[0].status == NodeStatus.OK
+    assert result.answer

@@ -13,6 +13,7 @@ from ..errors import StructuredOutputError
 from ..prompting import render
 from ..toolschema import NO_RETRIEVAL
 from .base import ChatModel, Completion, Message, TokenCallback, Usage, as_messages, capabilities
+from .context import fit_messages
 from .settings import DEFAULT_SETTINGS, GenerationSettings
 
 T = TypeVar("T", bound=BaseModel)
@@ -31,6 +32,9 @@ async def complete(
     Others are called without ``on_token``, which then gets the whole text as one piece,
     so a caller that streams works with every backend.
     """
+    n_ctx = getattr(model, "n_ctx", None)
+    if isinstance(n_ctx, int) and n_ctx > 0:
+        messages = fit_messages(as_messages(messages), n_ctx=n_ctx, max_tokens=settings.max_tokens)
     if on_token is None or capabilities(model).streaming:
         return await model.complete(messages, settings=settings, json_schema=json_schema, on_token=on_token)
     completion = await model.complete(messages, settings=settings, json_schema=json_schema)
