@@ -8,6 +8,8 @@ Every answer is read and put in one of three classes:
 * **confidently wrong**: an ``ok`` run whose model-written answer does not state the known answer.
   This must be 0.
 
+A typed error raised by ``run()`` (a plan that stays invalid) is counted as **error**, apart.
+
     python benchmarks/bench_everyday.py [--model SPEC] [--limit N] [--out FILE.jsonl] [--no-examples]
 
 Prints one line per request (class, seconds, answer) and the totals.
@@ -83,7 +85,7 @@ async def run_all(model: str, limit: int | None, examples: bool, out: Path | Non
     loaded = load_tools("math", "datetime", "text")
     options: dict[str, Any] = {"examples": "builtin"} if examples else {}
     agent = Agent(loaded.registry, links=loaded.links, model=model, retriever="hybrid", **options)
-    counts = {"correct": 0, "declined": 0, "confidently wrong": 0}
+    counts = {"correct": 0, "declined": 0, "confidently wrong": 0, "error": 0}
     rows = []
     for request, accepted in REQUESTS[:limit]:
         started = time.perf_counter()
@@ -91,8 +93,8 @@ async def run_all(model: str, limit: int | None, examples: bool, out: Path | Non
             result = await agent.run(request)
             verdict = classify(result, accepted)
             answer, status = result.answer, result.status.value
-        except Exception as exc:  # noqa: BLE001 - a crash is a decline here, and printed
-            verdict, answer, status = "declined", f"{type(exc).__name__}: {exc}", "error"
+        except Exception as exc:  # noqa: BLE001 - counted apart: an exception out of run() is a bug of its own
+            verdict, answer, status = "error", f"{type(exc).__name__}: {exc}", "error"
         seconds = time.perf_counter() - started
         counts[verdict] += 1
         rows.append({"request": request, "accepted": accepted, "verdict": verdict, "status": status,
