@@ -8,7 +8,8 @@ Every answer is read and put in one of three classes:
 * **confidently wrong**: an ``ok`` run whose model-written answer does not state the known answer.
   This must be 0.
 
-A typed error raised by ``run()`` (a plan that stays invalid) is counted as **error**, apart.
+A typed error raised by ``run()`` (a plan still invalid after repair: ``agentkit run`` prints it and
+exits 1) is declined; any other exception is counted apart as **error** (a bug).
 
     python benchmarks/bench_everyday.py [--model SPEC] [--limit N] [--out FILE.jsonl] [--no-examples]
 
@@ -81,6 +82,7 @@ def classify(result: Any, accepted: list[str]) -> str:
 
 async def run_all(model: str, limit: int | None, examples: bool, out: Path | None) -> dict[str, int]:
     from agentkit import Agent, load_tools
+    from agentkit.errors import AgentkitError
 
     loaded = load_tools("math", "datetime", "text")
     options: dict[str, Any] = {"examples": "builtin"} if examples else {}
@@ -93,7 +95,9 @@ async def run_all(model: str, limit: int | None, examples: bool, out: Path | Non
             result = await agent.run(request)
             verdict = classify(result, accepted)
             answer, status = result.answer, result.status.value
-        except Exception as exc:  # noqa: BLE001 - counted apart: an exception out of run() is a bug of its own
+        except AgentkitError as exc:  # a typed failure (e.g. a plan still invalid after repair): said, not wrong
+            verdict, answer, status = "declined", f"{type(exc).__name__}: {exc}", "error"
+        except Exception as exc:  # noqa: BLE001 - counted apart: an untyped exception out of run() is a bug
             verdict, answer, status = "error", f"{type(exc).__name__}: {exc}", "error"
         seconds = time.perf_counter() - started
         counts[verdict] += 1
