@@ -52,6 +52,29 @@ def assert_one_error_line(code: int | Any, err: str | None = None, *fragments: s
         assert fragment in (lines[0] if single else text), text
 
 
+# -- OpenAI-compatible servers -------------------------------------------------------------
+
+
+def recording_openai_server(refuse_strict: bool = False):
+    """An httpx transport that answers chat completions with {"ok": true} and records each request body."""
+    import httpx
+
+    seen: list[dict] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        seen.append(body)
+        if refuse_strict and body.get("response_format", {}).get("json_schema", {}).get("strict"):
+            return httpx.Response(400, json={"error": {"message": "strict mode is not supported", "type": "invalid_request_error"}})
+        return httpx.Response(200, json={
+            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": '{"ok": true}'}}],
+            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
+        })  # fmt: skip
+
+    return httpx.AsyncClient(transport=httpx.MockTransport(handle)), seen
+
+
 # -- files -----------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ import pytest
 from agentkit import ModelSpecError, StructuredOutputError
 from agentkit.models import GenerationSettings, ScriptedModel, generate_object, load_model, merge_system_messages, parse_model_spec
 from agentkit.models.base import Completion, Message
+from helpers import recording_openai_server
 
 SCHEMA = {
     "type": "object",
@@ -152,26 +153,6 @@ def test_capabilities_default_to_false_for_what_a_backend_leaves_out():
     assert not any(capabilities(object()).model_dump().values())
 
 
-def _recording_server(refuse_strict: bool = False):
-    """An httpx transport that answers chat completions with {"ok": true} and records each request body."""
-    import httpx
-
-    seen: list[dict] = []
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        seen.append(body)
-        if refuse_strict and body.get("response_format", {}).get("json_schema", {}).get("strict"):
-            return httpx.Response(400, json={"error": {"message": "strict mode is not supported", "type": "invalid_request_error"}})
-        return httpx.Response(200, json={
-            "id": "x", "object": "chat.completion", "created": 0, "model": "m",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": '{"ok": true}'}}],
-            "usage": {"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5},
-        })  # fmt: skip
-
-    return httpx.AsyncClient(transport=httpx.MockTransport(handle)), seen
-
-
 CLOSED = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"], "additionalProperties": False}
 
 
@@ -179,7 +160,7 @@ async def test_openai_gets_strict_json_schema_when_the_schema_fits_its_subset(mo
     from agentkit.models.openai_compatible import OpenAICompatibleModel
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    client, seen = _recording_server()
+    client, seen = recording_openai_server()
     model = OpenAICompatibleModel("m", base_url="https://api.example.test/v1", http_client=client)
     await model.complete("hi", json_schema=CLOSED)
     await model.complete("hi", json_schema={**CLOSED, "required": []})  # an optional property: not strict
@@ -191,7 +172,7 @@ async def test_a_server_refusing_strict_mode_is_asked_again_without_it(monkeypat
     from agentkit.models.openai_compatible import OpenAICompatibleModel
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    client, seen = _recording_server(refuse_strict=True)
+    client, seen = recording_openai_server(refuse_strict=True)
     model = OpenAICompatibleModel("m", base_url="https://api.example.test/v1", http_client=client, max_retries=0)
     result = await model.complete("hi", json_schema=CLOSED)
     await model.complete("hi", json_schema=CLOSED)
