@@ -25,7 +25,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import NamedTuple, Union
+from typing import Any, NamedTuple, Union
 
 from pydantic import BaseModel
 
@@ -45,7 +45,7 @@ class LoadedTools(NamedTuple):
     links: list[tuple[str, str]]
 
 
-ToolSource = Union[str, os.PathLike[str], Tool, ToolRegistry, LoadedTools, dict]  # dict: an MCP config
+ToolSource = Union[str, os.PathLike[str], Tool, ToolRegistry, LoadedTools, dict[str, Any]]  # dict: an MCP config
 SourceLoader = Callable[[str], ToolRegistry | LoadedTools]
 """``loader(rest) -> tools``: what ``PREFIX:REST`` loads for a registered source kind."""
 
@@ -148,7 +148,7 @@ def _loaded(source: ToolSource) -> LoadedTools:
     if is_langchain_tool(source):  # a LangChain BaseTool
         return LoadedTools(ToolRegistry([from_langchain(source)]), [])
     if is_mcp_source(source):  # an MCP config as a dict or MCPConfig
-        return LoadedTools(ToolRegistry(load_mcp_tools(source)), [])  # type: ignore[arg-type]
+        return LoadedTools(ToolRegistry(load_mcp_tools(source)), [])
     raise TypeError(
         "a tool source is a string, a path, a Tool, a LangChain tool, an MCP config, a ToolRegistry or LoadedTools,"
         f" not {type(source).__name__}"
@@ -178,7 +178,7 @@ def _flatten(sources: Iterable[ToolSource | Iterable[ToolSource]]) -> list[ToolS
         if isinstance(source, (str, os.PathLike, Tool, ToolRegistry, LoadedTools, dict, BaseModel)):
             flat.append(source)
         elif isinstance(source, Iterable):
-            flat += _flatten(source)  # type: ignore[arg-type]
+            flat += _flatten(source)
         else:
             flat.append(source)  # _loaded names what it is
     return flat

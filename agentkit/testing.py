@@ -36,7 +36,7 @@ def plan_model(*plans: dict[str, Any], answer: str = "done", name: str = "fake:p
     planned arguments it is shown; plain-text calls get ``answer``.
     """
     queue = list(plans)
-    state = {"plan": queue[0], "nodes_served": 0}
+    state: dict[str, Any] = {"plan": queue[0], "nodes_served": 0}
 
     def reply(messages: list[Any], schema: dict[str, Any] | None) -> Any:
         if schema is None:

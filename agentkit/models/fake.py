@@ -78,7 +78,7 @@ class FunctionModel:
         json_schema: dict[str, Any] | None = None,
         on_token: TokenCallback | None = None,
     ) -> Completion:
-        text = _text(self._fn(list(messages), json_schema))
+        text = _text(self._fn(as_messages(messages), json_schema))
         prompt_tokens = sum(len(m.content.split()) for m in as_messages(messages))
         _stream_words(text, on_token)
         return Completion(

@@ -7,6 +7,7 @@ import heapq
 import math
 import time
 from collections.abc import Hashable, Iterable, Mapping
+from typing import cast
 
 from ..errors import ConfigError, UnsolvableError
 from .problem import Candidate, Compatible, SearchProblem, SourceKey, ToolPath, check_alpha, unsolvable
@@ -83,7 +84,7 @@ class _AStar:
         self.tools = [[c.tool for _, c in dom] for dom in self.domains]
         # sig[d][j]: what a choice at d means for later positions (the tool itself by default).
         self.sig: list[list[Hashable]] = (
-            [[source_key(t) for t in names] for names in self.tools] if source_key else self.tools  # type: ignore[misc]
+            [[source_key(t) for t in names] for names in self.tools] if source_key else cast("list[list[Hashable]]", self.tools)
         )
         # compat[signature][target]: the predicate is called once per (signature, tool) pair at most.
         self.compat: dict[Hashable, dict[str, bool]] = {}
