@@ -1,9 +1,12 @@
-"""The agentkit command as a subprocess: --json on stdout, progress on stderr, tools subcommands."""
+"""The agentkit command: as a subprocess where the process matters (--json on stdout, progress on stderr),
+in-process through its entry point elsewhere (tools subcommands, errors as one line)."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from helpers import assert_one_error_line, cli_main
 
@@ -25,24 +28,22 @@ def test_run_json_prints_the_typed_result_on_stdout_and_progress_on_stderr():
     assert "planned 1 node" in proc.stderr
 
 
-def test_tools_list_search_show():
-    listed = agentkit("tools", "list", "--tools", "math")
-    assert listed.returncode == 0 and "calculate" in listed.stdout
-    found = agentkit("tools", "search", "convert miles to kilometers", "--tools", "math", "--retriever", "bm25", "-k", "1")
-    assert found.returncode == 0 and "convert_units" in found.stdout
-    shown = agentkit("tools", "show", "shout", "--from", CHAT_TOOLS)
-    assert shown.returncode == 0 and json.loads(shown.stdout)["name"] == "shout"
+@pytest.mark.parametrize(("args", "expected"), [
+    (("tools", "list", "--tools", "math"), "calculate"),
+    (("tools", "search", "convert miles to kilometers", "--tools", "math", "--retriever", "bm25", "-k", "1"), "convert_units"),
+    (("tools", "show", "shout", "--from", CHAT_TOOLS), '"name": "shout"'),
+])  # fmt: skip
+def test_tools_list_search_show(capsys, args, expected):
+    code, out, err = cli_main(capsys, *args)
+    assert code == 0 and expected in out, err
 
 
-def test_unknown_tool_in_show_is_one_error_line():
-    proc = agentkit("tools", "show", "nope", "--from", CHAT_TOOLS)
-    assert proc.returncode == 2 and proc.stderr.strip().startswith("error: unknown tool 'nope'")
-    assert "Traceback" not in proc.stderr
+def test_unknown_tool_in_show_is_one_error_line(capsys):
+    assert_one_error_line(*cli_main(capsys, "tools", "show", "nope", "--from", CHAT_TOOLS)[::2], "unknown tool 'nope'")
 
 
-def test_missing_tools_file_is_one_error_line():
-    proc = agentkit("run", "x", "--tools", "/no/such/tools.json")
-    assert proc.returncode == 2 and "file not found" in proc.stderr and "Traceback" not in proc.stderr
+def test_missing_tools_file_is_one_error_line(capsys):
+    assert_one_error_line(*cli_main(capsys, "run", "x", "--tools", "/no/such/tools.json")[::2], "file not found")
 
 
 # -- errors as one line, through the console entry point ------------------------------------
@@ -71,11 +72,11 @@ def test_exit_codes_raised_by_commands_are_passed_on(capsys):
 # -- TaskBench domain folders: executable (simulated) tools, links kept --------------------
 
 
-def test_taskbench_folder_lists_simulated_tools_and_its_links():
-    proc = agentkit("tools", "list", "--tools", str(TASKBENCH))
-    assert proc.returncode == 0, proc.stderr
-    assert "Text-to-Speech" in proc.stdout and "simulated" in proc.stdout and "docs only" not in proc.stdout
-    assert "2 tool-graph link(s)" in proc.stdout
+def test_taskbench_folder_lists_simulated_tools_and_its_links(capsys):
+    code, out, err = cli_main(capsys, "tools", "list", "--tools", str(TASKBENCH))
+    assert code == 0, err
+    assert "Text-to-Speech" in out and "simulated" in out and "docs only" not in out
+    assert "2 tool-graph link(s)" in out
 
 
 def test_load_tool_sources_makes_taskbench_tools_executable_and_keeps_links():
