@@ -20,6 +20,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 
 from . import events as ev
+from . import telemetry
 from .approvals import Approvals, checked, finished_result, open_sqlite_saver
 from .errors import ConfigError, ModelError, PlanError, RunCancelledError
 from .executor import Decision, ExecutionPolicy
@@ -33,6 +34,7 @@ from .retrieval import Retriever, load_or_build, make_retriever
 from .search import ToolStats
 from .tool import Tool
 from .toolgraph import ToolGraph
+from .typed_output import OutputSpec, OutputType
 from .workflow import Conversation, Turn, build_workflow
 
 DEFAULT_MODEL = "llamacpp:default"
@@ -91,6 +93,7 @@ class Agent:
         substitute_trust: float = 0.8,
         fallbacks: int = 2,
         experience: ToolStats | None = None,
+        output_type: OutputType | None = None,
     ):
         from .planners import get_planner
 
@@ -124,6 +127,8 @@ class Agent:
         self.policy = policy or ExecutionPolicy()
         self._checkpoint = checkpoint
         self._memory = InMemorySaver()
+        # The answer as the user's type (a pydantic model or JSON Schema); a schema llama.cpp cannot decode is a ConfigError now.
+        self.output: OutputSpec | None = OutputSpec(output_type) if output_type is not None else None
 
     @property
     def substitutes(self) -> int:
@@ -154,7 +159,8 @@ class Agent:
         payload: dict[str, Any] = {"request": request}
         if history is not None:
             payload["conversation"] = Conversation(turns=list(history)).model_dump()
-        async for event in self._drive(payload, thread_id or uuid.uuid4().hex):
+        thread_id = thread_id or uuid.uuid4().hex
+        async for event in telemetry.instrument(self._drive(payload, thread_id), thread_id=thread_id, request=request):
             yield event
 
     async def resume(
@@ -174,7 +180,7 @@ class Agent:
         self, thread_id: str, *, approve: bool | dict[str, Any] | None = None, reason: str | None = None,
         decisions: Mapping[str | int, bool | dict[str, Any] | Decision] | None = None,
     ) -> AsyncIterator[ev.Event]:  # fmt: skip
-        async for event in self._drive(None, thread_id, Approvals(approve, reason, decisions)):
+        async for event in telemetry.instrument(self._drive(None, thread_id, Approvals(approve, reason, decisions)), thread_id=thread_id):
             yield event
 
     # -- resources: what the tools hold open (MCP sessions) ---------------------------
@@ -239,7 +245,7 @@ class Agent:
                 state = await checked(flow.aget_state(config))
                 finished = finished_result(state, thread_id)
                 if finished is not None:
-                    yield ev.Finished(result=finished)
+                    yield ev.Finished(result=self._typed(finished))
                     return
                 value = (approvals or Approvals()).command(list(state.interrupts or ()), self.registry)
             collected = _Collector(payload["request"] if payload else _request_of(state))
@@ -264,9 +270,15 @@ class Agent:
                 for pending in result.pending_approvals:
                     yield ev.ApprovalRequested.model_validate(pending)
             else:
-                result = RunResult.model_validate(final)
+                result = self._typed(RunResult.model_validate(final))
                 result.thread_id = thread_id
             yield ev.Finished(result=result)
+
+    def _typed(self, result: RunResult) -> RunResult:
+        """``result.output`` (JSON data, as checkpointed) as the output type: a model instance for a pydantic model."""
+        if self.output is not None and result.output is not None:
+            result.output = self.output.parse(result.output)
+        return result
 
 
 async def _last_result(events: AsyncIterator[ev.Event]) -> RunResult:

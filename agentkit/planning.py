@@ -8,7 +8,7 @@ its own parameter names, and every array and string is bounded so decoding alway
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import networkx as nx
@@ -68,13 +68,15 @@ def _value_schema(
 
 
 def _argument_schema(
-    t: Tool, max_chars: int, refs: Sequence[int] | None | dict[str, Sequence[int]] = None, literals: Sequence[str] | None = None
+    t: Tool, max_chars: int, refs: Sequence[int] | None | dict[str, Sequence[int]] = None,
+    literals: Sequence[str] | None | dict[str, Sequence[str] | None] = None,
 ) -> dict[str, Any]:
-    """``refs`` is one list for every parameter, or per parameter (typed references)."""
+    """``refs`` and ``literals`` are one list for every parameter, or per parameter."""
     props = {
-        name: _value_schema(prop, max_chars, refs.get(name, ()) if isinstance(refs, dict) else refs, literals)
+        name: _value_schema(prop, max_chars, refs.get(name, ()) if isinstance(refs, dict) else refs,
+                            literals.get(name) if isinstance(literals, dict) else literals)
         for name, prop in t.parameters.get("properties", {}).items()
-    }
+    }  # fmt: skip
     return {
         "type": "object",
         "properties": props,
@@ -135,18 +137,25 @@ def typed_references(tasks: Sequence[Tool], graph: ToolGraph) -> list[dict[str, 
 
 
 def arguments_schema(
-    tasks: Sequence[Tool], graph: ToolGraph, *, max_chars: int = 80, literals: Sequence[str] | None = None, links: bool = True
-) -> dict[str, Any]:
+    tasks: Sequence[Tool], graph: ToolGraph, *, max_chars: int = 80, literals: Sequence[str] | None = None,
+    free: Collection[tuple[str, str]] = (), links: bool = True,
+) -> dict[str, Any]:  # fmt: skip
     """The plan with its tools fixed, one per position: only arguments (and links) are left to decode.
 
     References are typed: node i may reference node j only when j's output can feed that
-    parameter, so a plan can no longer fail on ``<node-j>`` type errors.
+    parameter, so a plan can no longer fail on ``<node-j>`` type errors. With ``literals`` a
+    text argument is one of them (or a reference), except the ``(tool, parameter)`` pairs in
+    ``free``, which take free text (an expression, a query: values a request does not spell out).
     """
     refs = typed_references(tasks, graph)
+
+    def allowed(t: Tool) -> dict[str, Sequence[str] | None]:
+        return {p: None if (t.name, p) in free else literals for p in t.parameter_names}
+
     items = [
         {
             "type": "object",
-            "properties": {"task": {"const": t.name}, "arguments": _argument_schema(t, max_chars, refs[i], literals)},
+            "properties": {"task": {"const": t.name}, "arguments": _argument_schema(t, max_chars, refs[i], allowed(t))},
             "required": ["task", "arguments"],
             "additionalProperties": False,
         }

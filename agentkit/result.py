@@ -94,6 +94,8 @@ class RunResult(BaseModel):
     )
     ungrounded: list[str] = Field(default_factory=list, description="what the replaced answer stated without evidence")
     answer_by_model: bool = Field(default=False, description="the summarizer wrote the answer (else it was built from the outputs)")
+    output: Any = Field(default=None, description="with Agent(output_type=...): the answer as that type (JSON data in a dump)")
+    output_error: str | None = Field(default=None, description="with an output_type: why the run has no output")
 
     @property
     def total_usage(self) -> Usage:

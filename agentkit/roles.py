@@ -44,10 +44,24 @@ def short(value: Any, limit: int = 300) -> str:
 class Caller:
     """Fills exact arguments for one node from the tool's docs, the request and upstream outputs (alpha-UMi's caller)."""
 
-    def __init__(self, model: ChatModel, *, max_chars: int = 120, max_tokens: int = 200):
+    def __init__(self, model: ChatModel, *, max_chars: int = 120, max_tokens: int = 200, examples: Any = None, k: int = 2):
         self.model = model
         self.max_chars = max_chars
         self.max_tokens = max_tokens
+        self.examples = examples  # an ExampleBank: how the nearest solved requests filled the same tool
+        self.k = k
+
+    def demonstrations(self, tool: Tool, request: str) -> list[dict[str, str]]:
+        """How the ``k`` nearest examples that call ``tool`` filled its arguments (request and values)."""
+        if self.examples is None:
+            return []
+        shown = []
+        for found in self.examples.nearest(request, self.k, tool=tool.name):
+            for node in found.example.task_nodes:
+                if node.task == tool.name:
+                    shown.append({"request": found.example.request, "arguments": json.dumps(node.arguments, default=str, ensure_ascii=False)})
+                    break
+        return shown
 
     async def call_arguments(
         self,
@@ -81,6 +95,7 @@ class Caller:
             planned=json.dumps(planned, default=str) if planned else "",
             upstream={k: short(v, 200) for k, v in upstream.items()},
             problems=problems or "",
+            demos=self.demonstrations(tool, request),
         )
         result = await generate_object(
             self.model, [Message(role="user", content=prompt)], _bounded(parameters, self.max_chars),

@@ -8,6 +8,7 @@ Nothing below the Agent knows OpenTelemetry: the Agent passes its event stream t
     ├── chat {model}                   one per model call (planner, caller, summarizer): tokens, role
     ├── execute_tool {tool}            one per tool attempt: gen_ai.tool.name, error.type on failure
     └── ...                            events on invoke_agent: agentkit.tool_switch (A* recovery),
+                                       agentkit.tool_retry (the same tool, arguments re-filled),
                                        agentkit.approval_requested / agentkit.approval_rejected
 
 The core depends on ``opentelemetry-api`` only. Without a tracer provider the stream is
@@ -237,9 +238,9 @@ class RunTrace:
             span.set_attribute("agentkit.next_tool", event.next_tool)
         span.set_status(Status(StatusCode.ERROR, event.error[:500]))
         span.end()
-        if event.next_tool:
+        if event.next_tool:  # the same tool again: its arguments re-filled from the error; another: the A* switch
             self.span.add_event(
-                "agentkit.tool_switch",
+                "agentkit.tool_switch" if event.next_tool != event.tool else "agentkit.tool_retry",
                 {"agentkit.node.index": event.index, "agentkit.tool.from": event.tool, "agentkit.tool.to": event.next_tool, "error.type": error_type},
             )  # fmt: skip
 

@@ -156,6 +156,31 @@ class OutputSpec:
             ]
         return TypedOutcome(usage=usage, problems=problems)
 
+    async def summary(
+        self, model: ChatModel, request: str, results: Sequence[NodeResult], unsolvable: str | None,
+        steps: Sequence[str] = (), *, on_token: TokenCallback | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The summarize stage under this output type: the summary's keys, plus ``output`` and ``output_error``.
+
+        Without a successful tool result (nothing ran, or the request is unsolvable) there is
+        nothing to fill the output from, so no model is asked. The answer is the output as
+        JSON text, or, without an output, the plain listing of what the steps returned.
+        """
+        from .grounding import plain_answer
+
+        empty = {"usage": Usage().model_dump(), "grounded": True, "ungrounded": [], "by_model": False, "output": None}
+        if unsolvable or not any(r.status == NodeStatus.OK for r in results):
+            why = f"not possible with the available tools: {unsolvable}" if unsolvable else "no tool returned a result"
+            return {**empty, "answer": plain_answer(results, unsolvable, steps), "output_error": f"no output: {why}"}
+        outcome = await self.produce(model, request, results, on_token=on_token)
+        if outcome.output is None:
+            return {
+                **empty, "answer": plain_answer(results, None, steps), "usage": outcome.usage.model_dump(),
+                "output_error": "no output matching the schema from the tool results: " + "; ".join(outcome.problems[:5]),
+            }  # fmt: skip
+        return {**empty, "answer": outcome.answer, "usage": outcome.usage.model_dump(), "by_model": True,
+                "output": outcome.output, "output_error": None}  # fmt: skip
+
     def _checked(self, text: str, schema: dict[str, Any], evidence: Any) -> tuple[Any, list[str]]:
         try:
             data = parse_json_object(text)

@@ -107,6 +107,11 @@ def build_workflow(agent: Agent, saver: BaseCheckpointSaver) -> Any:
 
     @task
     async def summarize(request: str, nodes: list[dict[str, Any]], unsolvable: str | None, steps: list[str]) -> dict[str, Any]:
+        if agent.output is not None:  # Agent(output_type=...): decoded under the user's schema (agentkit.typed_output)
+            return await agent.output.summary(
+                agent.models["summarizer"], request, [NodeResult.model_validate(n) for n in nodes], unsolvable, steps,
+                on_token=token_emitter("summarizer"),
+            )  # fmt: skip
         summary = await Summarizer(agent.models["summarizer"]).summarize(
             request, [NodeResult.model_validate(n) for n in nodes], unsolvable, steps=steps,
             on_token=token_emitter("summarizer"),
@@ -146,8 +151,12 @@ def build_workflow(agent: Agent, saver: BaseCheckpointSaver) -> Any:
             except UnsolvableError as exc:
                 missing = exc.capability
         if missing or search is None:
-            summary = Summary.model_validate(await summarize(request, [], missing, steps))
-            result = RunResult(**base, status=RunStatus.UNSOLVABLE, unsolvable=missing, answer=summary.answer, usage=usage)
+            summarized = await summarize(request, [], missing, steps)
+            summary = Summary.model_validate(summarized)
+            result = RunResult(
+                **base, status=RunStatus.UNSOLVABLE, unsolvable=missing, answer=summary.answer, usage=usage,
+                output_error=summarized.get("output_error"),
+            )  # fmt: skip
             return _final(result, conversation)
         emit(ev.PathChosen(path=path_result(task_plan, search, path, agent.alpha)))
 
@@ -160,9 +169,8 @@ def build_workflow(agent: Agent, saver: BaseCheckpointSaver) -> Any:
         if outcome.caller_usage.calls:
             usage["caller"] = outcome.caller_usage
         results = outcome.results
-        summary = Summary.model_validate(
-            await summarize(request, [r.model_dump(mode="json") for r in results], None, steps)
-        )
+        summarized = await summarize(request, [r.model_dump(mode="json") for r in results], None, steps)
+        summary = Summary.model_validate(summarized)
         if summary.usage.calls:
             usage["summarizer"] = summary.usage
             emit(ev.ModelCalled(role="summarizer", model=agent.models["summarizer"].name, usage=summary.usage))
@@ -170,6 +178,7 @@ def build_workflow(agent: Agent, saver: BaseCheckpointSaver) -> Any:
             **base, status=run_status(results), path=path_result(task_plan, search, None, agent.alpha, results),
             nodes=results, answer=summary.answer, grounded=summary.grounded, ungrounded=summary.ungrounded,
             answer_by_model=summary.by_model, usage=usage,
+            output=summarized.get("output"), output_error=summarized.get("output_error"),
         )  # fmt: skip
         return _final(result, conversation)
 

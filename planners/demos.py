@@ -16,7 +16,7 @@ tools, their step count, their values. Three things here make it adapt instead:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from agentkit.errors import PlanError, StructuredOutputError
@@ -54,10 +54,21 @@ def demo_view(example: Example) -> dict[str, str]:
     }
 
 
-def tools_schema(names: Sequence[str], max_nodes: int) -> dict[str, Any]:
+def step_count(demos: Sequence[ScoredExample], max_nodes: int) -> int:
+    """How many steps the plan gets: a vote of the demonstrations' node counts, each weighted by
+    1/rank (so the nearest decides unless the others agree against it). A base model left to end a
+    list itself keeps adding tools until the bound."""
+    votes: dict[int, float] = {}
+    for rank, d in enumerate(demos, start=1):
+        n = min(len(d.example.task_nodes), max_nodes)
+        votes[n] = votes.get(n, 0.0) + 1.0 / rank
+    return max(sorted(votes), key=lambda n: votes[n])
+
+
+def tools_schema(names: Sequence[str], n_nodes: int) -> dict[str, Any]:
     return {
         "type": "object",
-        "properties": {"tools": {"type": "array", "items": {"enum": [*names, NO_TOOL]}, "minItems": 1, "maxItems": max_nodes}},
+        "properties": {"tools": {"type": "array", "items": {"enum": [*names, NO_TOOL]}, "minItems": n_nodes, "maxItems": n_nodes}},
         "required": ["tools"],
         "additionalProperties": False,
     }
@@ -82,8 +93,10 @@ async def plan_from_demos(
     max_nodes: int = 5,
     max_chars: int = 80,
     max_tokens: int = 400,
+    free: Collection[tuple[str, str]] = (),
 ) -> PlanResult:
-    """Pick the tools (one call), then their arguments and links under typed, request-bound grammars."""
+    """Pick the tools (one call, as many as the demonstrations vote for), then their arguments and
+    links under typed, request-bound grammars (``free``: parameters that take free text)."""
     graph = graph if graph is not None else ToolGraph(registry)
     candidates = candidate_tools(demos, tools, registry)
     # Nearest last: the demonstration closest to the request is the one read just before it.
@@ -92,13 +105,13 @@ async def plan_from_demos(
     messages = [Message(role="user", content=prompt)]
     usage, raw = Usage(), []
     try:
-        first = await generate_object(model, messages, tools_schema([t.name for t in candidates], max_nodes),
+        first = await generate_object(model, messages, tools_schema([t.name for t in candidates], step_count(demos, max_nodes)),
                                       max_tokens=max_tokens, on_token=on_token)  # fmt: skip
     except StructuredOutputError as exc:
         raise PlanError(exc.problems or [str(exc)], partial=PlanResult(plan=TaskPlan(), raw=[exc.raw])) from None
     usage, raw = usage + first.usage, [first.text]
     chosen = [NONE_TOOL if n == NO_TOOL else registry.get(n) for n in first.parsed["tools"]]
-    schema = arguments_schema(chosen, graph, max_chars=max_chars, literals=request_spans(request, max_chars=max_chars))
+    schema = arguments_schema(chosen, graph, max_chars=max_chars, literals=request_spans(request, max_chars=max_chars), free=free)
     messages += [Message(role="assistant", content=first.text), Message(role="user", content=render("plan_examples_nodes"))]
     try:
         second = await generate_object(model, messages, schema, max_tokens=max_tokens, on_token=on_token)
@@ -117,4 +130,4 @@ async def plan_from_demos(
     return PlanResult(plan=plan, usage=usage, raw=raw)
 
 
-__all__ = ["candidate_tools", "demo_view", "plan_from_demos", "step_text", "tools_schema"]
+__all__ = ["candidate_tools", "demo_view", "plan_from_demos", "step_count", "step_text", "tools_schema"]

@@ -55,6 +55,7 @@ class OneShotPlanner(TemplatePlanner):
         return await plan_from_demos(
             request, tools, demos, model=model, registry=registry, graph=graph, history=history, on_token=on_token,
             max_nodes=self.max_nodes, max_chars=self.max_chars, max_tokens=self.max_tokens,
+            free=self.examples.free_parameters() if self.examples is not None else (),
         )  # fmt: skip
 
 

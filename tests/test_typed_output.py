@@ -7,9 +7,11 @@ import json
 import pytest
 from pydantic import BaseModel, Field, field_validator
 
+from agentkit import Agent, tool
 from agentkit.errors import ConfigError
 from agentkit.models import FunctionModel, ScriptedModel
 from agentkit.result import NodeResult, NodeStatus
+from agentkit.testing import plan_model
 from agentkit.typed_output import OutputSpec, bounded
 
 
@@ -121,3 +123,53 @@ def test_a_schema_llamacpp_cannot_turn_into_a_grammar_is_a_config_error_when_bui
 def test_output_type_must_be_a_model_or_a_schema():
     with pytest.raises(ConfigError, match="pydantic model class or a JSON Schema"):
         OutputSpec(Weather(city="x", temperature_c=1))  # an instance, not the class
+
+
+# -- through the Agent ---------------------------------------------------------------------------
+
+
+@tool
+def get_weather(city: str) -> dict:
+    """The current weather in a city.
+
+    Args:
+        city: the city's name
+    """
+    return {"city": city, "temp": 4.5, "sky": "light rain"}
+
+
+WEATHER_PLAN = {"task_steps": ["look up the weather"], "task_nodes": [{"task": "get_weather", "arguments": {"city": "Oslo"}}], "task_links": []}
+
+
+async def test_agent_output_type_gives_the_result_as_the_users_model():
+    summarizer = ScriptedModel([{"city": "Oslo", "temperature_c": 4.5, "conditions": ["light rain"]}])
+    agent = Agent([get_weather], model=plan_model(WEATHER_PLAN), summarizer=summarizer, retriever=None, output_type=Weather)
+    result = await agent.run(REQUEST)
+    assert isinstance(result.output, Weather) and result.output == Weather(city="Oslo", temperature_c=4.5, conditions=["light rain"])
+    assert result.output_error is None and result.answer_by_model
+    assert json.loads(result.answer)["temperature_c"] == 4.5
+    assert json.loads(result.model_dump_json())["output"]["city"] == "Oslo"  # JSON data in dumps
+    assert result.usage["summarizer"].calls == 1
+
+
+async def test_agent_without_grounded_values_has_no_output_and_a_plain_answer():
+    summarizer = ScriptedModel([{"city": "Oslo", "temperature_c": 30.0}] * 2)
+    agent = Agent([get_weather], model=plan_model(WEATHER_PLAN), summarizer=summarizer, retriever=None, output_type=Weather)
+    result = await agent.run(REQUEST)
+    assert result.output is None and "temperature_c: 30.0 appears in no tool result" in result.output_error
+    assert "4.5" in result.answer and not result.answer_by_model and result.nodes[0].status == NodeStatus.OK
+
+
+async def test_agent_output_needs_a_tool_result_to_fill_it():
+    unsolvable = {"task_steps": ["book a flight"], "task_nodes": [{"task": "none", "arguments": {}}], "task_links": []}
+    summarizer = ScriptedModel([])  # never asked
+    agent = Agent([get_weather], model=plan_model(unsolvable), summarizer=summarizer, retriever=None, output_type=Weather)
+    result = await agent.run("Book a flight to Oslo")
+    assert result.status.value == "unsolvable" and result.output is None
+    assert result.output_error.startswith("no output: not possible with the available tools")
+
+
+def test_agent_with_a_schema_llamacpp_cannot_decode_fails_when_built():
+    with pytest.raises(ConfigError, match="grammar"):
+        Agent([get_weather], model=plan_model(WEATHER_PLAN), retriever=None,
+              output_type={"type": "object", "properties": {"a": {"$ref": "#/$defs/missing"}}})  # fmt: skip

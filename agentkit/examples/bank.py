@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from agentkit.plan import references_in
 from agentkit.registry import ToolRegistry
 from agentkit.retrieval import Retriever, make_retriever
 from agentkit.tool import Tool
@@ -43,6 +44,7 @@ class ExampleBank:
         self.source = source
         self._lock = threading.Lock()
         self._index: tuple[list[Example], Retriever] | None = None
+        self._free: set[tuple[str, str]] | None = None
 
     @classmethod
     def load(cls, *paths: str | Path, registry: ToolRegistry | None = None, store: ExampleStore | None = None,
@@ -68,14 +70,14 @@ class ExampleBank:
             same = next((e for e in self._static.values() if e.key == example.key), None)
             stored = example.model_copy(update={"id": same.id}) if same else example
             self._static[stored.id] = stored
-        self._index = None
+        self._index, self._free = None, None
         return stored
 
     def remove(self, id: str) -> bool:
         removed = self._static.pop(id, None) is not None
         if self.store is not None:
             removed = self.store.remove(id) or removed
-        self._index = None
+        self._index, self._free = None, None
         return removed
 
     def _ranker(self) -> tuple[list[Example], Retriever]:
@@ -111,6 +113,23 @@ class ExampleBank:
         if self.store is not None and found:
             self.store.touch(s.example.id for s in found)
         return found
+
+    def free_parameters(self, threshold: float = 0.5) -> set[tuple[str, str]]:
+        """The ``(tool, parameter)`` pairs whose literal values the examples mostly did not take
+        from their requests (an expression, a SQL query): a planner lets these be free text."""
+        if self._free is not None:
+            return self._free
+        seen: dict[tuple[str, str], list[int]] = {}
+        for e in self.examples:
+            asked = e.request.casefold()
+            for node in e.task_nodes:
+                for name, value in node.arguments.items():
+                    if isinstance(value, str) and not references_in(value):
+                        counts = seen.setdefault((node.task, name), [0, 0])
+                        counts[0] += value.strip().casefold() in asked
+                        counts[1] += 1
+        self._free = {key for key, (spans, total) in seen.items() if spans / total < threshold}
+        return self._free
 
     def tools(self) -> set[str]:
         return {t for e in self.examples for t in e.tools}
