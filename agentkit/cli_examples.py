@@ -31,12 +31,12 @@ def _bank(tools: list[str] | None, examples: list[str] | None, store: Path | Non
 
 
 def _run(action: Any) -> None:
-    from .cli import _fail
+    from .cli_common import fail
 
     try:
         action()
     except AgentkitError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @examples_app.command("list")
