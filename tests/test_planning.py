@@ -1,7 +1,10 @@
 """Plan conversion and validation: what a model's TaskBench-style JSON turns into, and what is refused."""
 
+from typing import Annotated
+
 import jsonschema
 import pytest
+from pydantic import Field
 
 from agentkit import ToolRegistry, tool
 from agentkit.toolgraph import ToolGraph
@@ -63,7 +66,7 @@ def test_unknown_tools_are_named():
 
 
 @tool
-def repeat(text: str, times: int) -> str:
+def repeat(text: str, times: Annotated[int, Field(ge=1)]) -> str:
     """Repeat a text.
 
     Args:
@@ -86,8 +89,9 @@ def problems_of(arguments):
         ({"text": "a"}, "node 0 (repeat): missing required argument 'times'"),
         ({"text": "a", "times": "often"}, "node 0 (repeat): argument 'times': 'often' is not of type 'integer'"),
         ({"text": "a", "times": 2.5}, "node 0 (repeat): argument 'times': 2.5 is not of type 'integer'"),
+        ({"text": "a", "times": "0"}, "node 0 (repeat): argument 'times': 0 is less than the minimum of 1"),
     ],
-    ids=["unknown", "missing", "not-a-number", "not-an-integer"],
+    ids=["unknown", "missing", "not-a-number", "not-an-integer", "below-minimum"],
 )
 def test_argument_problems_are_named(arguments, problem):
     assert problems_of(arguments) == [problem]
@@ -104,8 +108,8 @@ async def test_the_repair_round_is_shown_the_argument_problems():
     from agentkit.planners import get_planner
     from agentkit.testing import plan_model
 
-    # "2.5" fits the plan schema's number pattern; only validate_plan sees that `times` is an integer
-    bad = {"task_steps": ["repeat a"], "task_nodes": [{"task": "repeat", "arguments": {"text": "a", "times": "2.5"}}], "task_links": []}
+    # "0" fits the plan schema's integer pattern; only validate_plan checks the tool's minimum
+    bad = {"task_steps": ["repeat a"], "task_nodes": [{"task": "repeat", "arguments": {"text": "a", "times": "0"}}], "task_links": []}
     good = {**bad, "task_nodes": [{"task": "repeat", "arguments": {"text": "a", "times": "2"}}]}
     inner, prompts = plan_model(bad, good), []
 
@@ -115,11 +119,11 @@ async def test_the_repair_round_is_shown_the_argument_problems():
 
     outcome = await get_planner("one-shot").plan("repeat a twice", [repeat], model=FunctionModel(reply), registry=ToolRegistry([repeat]))
     assert outcome.attempts == 2 and outcome.plan.task_nodes[0].arguments == {"text": "a", "times": "2"}
-    assert "node 0 (repeat): argument 'times': 2.5 is not of type 'integer'" in prompts[-1]
+    assert "node 0 (repeat): argument 'times': 0 is less than the minimum of 1" in prompts[-1]
 
 
 @tool
-def repeat(text: str, times: int) -> str:
+def repeat(text: str, times: Annotated[int, Field(ge=1)]) -> str:
     """Repeat a text.
 
     Args:
