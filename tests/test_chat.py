@@ -75,8 +75,9 @@ def test_a_tool_that_needs_approval_shows_its_exact_arguments_and_asks(chat):
     chat.sendline("n")
     chat.expect("why not")
     chat.sendline("keep it")
-    chat.expect("keep it")  # the reason reaches the answer
     chat.expect("you> ")
+    assert "rejected #0 delete_file" in chat.before and "deleted notes.txt" not in chat.before
+    assert "not approved: keep it" in chat.before.split("agent>", 1)[1]  # the reason reaches the answer
 
 
 # -- slash commands at the level of the session (no terminal, no model) --------------------
