@@ -86,7 +86,9 @@ def run(
     resume: Annotated[bool, typer.Option(help="Continue the run --thread-id from its checkpoint.")] = False,
     approve: Annotated[bool, typer.Option("--approve", help="With --resume: run every pending call as shown.")] = False,
     reject: Annotated[str | None, typer.Option("--reject", help="With --resume: reject every pending call, with this reason.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the whole typed result as JSON on stdout.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole typed result as JSON on stdout (with --schema: the output object alone).")] = False,
+    events: Annotated[str | None, typer.Option("--events", metavar="jsonl", help="jsonl: stream every event as one JSON object per line on stdout (the last is 'finished', with the whole result, or 'error').")] = None,
+    schema: Annotated[Path | None, typer.Option("--schema", metavar="FILE", help="JSON Schema file for the answer: an object of it is filled from the tool results (result.output); with --json, stdout is that object.")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Answer one request: retrieve tools, plan, choose a path, execute, summarise.
@@ -100,29 +102,76 @@ def run(
         _fail(ConfigError("--approve and --reject go with --resume"))
     if approve and reject is not None:
         _fail(ConfigError("--approve and --reject exclude each other"))
+    if events not in (None, "jsonl"):
+        _fail(ConfigError(f"--events takes jsonl, got {events!r}"))
+    if events and as_json:
+        _fail(ConfigError("--events jsonl and --json exclude each other (the last event holds the whole result)"))
+    output_type = _read_schema(schema) if schema is not None else None
     options = _agent_options(
         config, tools=tools, model=model, planner=planner, caller=caller, summarizer=summarizer,
         strategy=strategy, retriever=retriever, alpha=alpha,
     )  # fmt: skip
-    agent = build_agent(options.pop("tools"), **options, checkpoint=checkpoint)
+    agent = build_agent(options.pop("tools"), **options, checkpoint=checkpoint, output_type=output_type)
     decision = {"approve": True} if approve else ({"approve": False, "reason": reject or None} if reject is not None else None)
     try:
-        result = asyncio.run(_drive_run(agent, request, thread_id, resume, decision, quiet=as_json))
+        result = asyncio.run(_drive_run(agent, request, thread_id, resume, decision, quiet=as_json or bool(events), jsonl=bool(events)))
     except AgentkitError as exc:
+        if events:
+            _print_event({"kind": "error", "status": "failed", "error_type": type(exc).__name__, "error": str(exc)})
         _fail(exc)
     except KeyboardInterrupt:
         err.print("cancelled")
         raise typer.Exit(130) from None
-    if as_json:
+    missing_output = schema is not None and result.output is None and result.status.value != "interrupted"
+    if events:
+        pass  # stdout held the events, the result last
+    elif as_json and schema is not None:
+        if not missing_output:
+            _print_json(result.output)
+    elif as_json:
         from .sanitize import inert_json
 
         print(inert_json(result.model_dump_json(indent=2)))
     else:
         _print_outcome(result, checkpoint)
+    if missing_output:
+        _error(result.output_error or "no output matching the schema")
     _finish_retrieval_index(agent)
-    code = EXIT_CODES.get(result.status.value, 1)
+    code = EXIT_CODES.get(result.status.value, 1) or (1 if missing_output else 0)
     if code:
         raise typer.Exit(code)
+
+
+def _read_schema(path: Path) -> dict[str, Any]:
+    """The JSON Schema of ``--schema FILE``; an unreadable or non-object file ends the command (exit 2)."""
+    import json
+
+    where = f"schema file {str(path)!r}"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        _fail(ConfigError(f"{where} not found"))
+    except (OSError, UnicodeDecodeError) as exc:
+        _fail(ConfigError(f"{where} cannot be read: {exc}"))
+    except (json.JSONDecodeError, RecursionError) as exc:
+        _fail(ConfigError(f"{where}: not JSON: {exc}"))
+    if not isinstance(data, dict):
+        _fail(ConfigError(f"{where}: a JSON Schema is a JSON object, got {type(data).__name__}"))
+    return data
+
+
+def _print_event(data: Any) -> None:
+    """One event as one line of JSON on stdout, sent at once (--events jsonl)."""
+    from .sanitize import inert_json
+
+    text = data.model_dump_json() if hasattr(data, "model_dump_json") else _json_line(data)
+    print(inert_json(text), flush=True)
+
+
+def _json_line(data: Any) -> str:
+    import json
+
+    return json.dumps(data, ensure_ascii=False, default=str)
 
 
 def _print_outcome(result: Any, checkpoint: Path | None) -> None:
@@ -148,16 +197,17 @@ def _print_outcome(result: Any, checkpoint: Path | None) -> None:
 
 
 async def _drive_run(
-    agent: Any, request: str, thread_id: str | None, resume: bool, decision: dict[str, Any] | None, *, quiet: bool
+    agent: Any, request: str, thread_id: str | None, resume: bool, decision: dict[str, Any] | None, *, quiet: bool,
+    jsonl: bool = False,
 ) -> Any:
     """The run, then (on a terminal) one question per pending approval until it ends."""
     from .ask import ask_decisions
     from .sanitize import printable
 
     if resume:
-        result = await _show_run(agent.stream_resume(thread_id, approve=decision), quiet=quiet)
+        result = await _show_run(agent.stream_resume(thread_id, approve=decision), quiet=quiet, jsonl=jsonl)
     else:
-        result = await _show_run(agent.stream(request, thread_id=thread_id), quiet=quiet)
+        result = await _show_run(agent.stream(request, thread_id=thread_id), quiet=quiet, jsonl=jsonl)
     while result.status.value == "interrupted" and result.pending_approvals and sys.stdin.isatty() and not quiet:
         decisions = ask_decisions(result.pending_approvals, input, lambda text: err.print(printable(text), markup=False, highlight=False, soft_wrap=True))
         result = await _show_run(agent.stream_resume(result.thread_id, decisions=decisions), quiet=quiet)
@@ -178,12 +228,16 @@ def _finish_retrieval_index(agent: Any) -> None:
         err.print("skipped: the next run builds it again")
 
 
-async def _show_run(stream: Any, *, quiet: bool) -> Any:
+async def _show_run(stream: Any, *, quiet: bool, jsonl: bool = False) -> Any:
     from .render import EventPrinter
 
     printer = EventPrinter(err, quiet=quiet)
     result = None
     async for event in stream:
+        if jsonl:
+            _print_event(event)
+            result = event.result if isinstance(event, ev.Finished) else result
+            continue
         if isinstance(event, ev.ApprovalRequested):
             continue  # shown with the outcome, or asked about
         printer.show(event)

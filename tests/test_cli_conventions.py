@@ -127,3 +127,74 @@ def test_env_model_means_every_role_and_sets_aside_the_files_roles():
 def test_a_bad_model_spec_in_the_environment_names_the_variable():
     with pytest.raises(ConfigError, match="environment variable AGENTKIT_PLANNER: bad model spec"):
         env_config({"AGENTKIT_PLANNER": "nonsense"})
+
+
+# -- agentkit run --events jsonl and --schema ---------------------------------------------------
+
+PERCENT = {"task_steps": ["percentage"], "task_nodes": [{"task": "percentage_of", "arguments": {"percent": "15", "value": "240"}}], "task_links": []}
+RESULT_SCHEMA = {"type": "object", "properties": {"result": {"type": "number"}}, "required": ["result"], "additionalProperties": False}
+
+
+@pytest.fixture
+def fakes():
+    """fake:cli-plan plans PERCENT (and fills its arguments); fake:cli-typed-N answers the typed output with N."""
+    from agentkit.models import ScriptedModel, register_fake
+    from agentkit.testing import plan_model
+
+    register_fake("cli-plan", lambda: plan_model(PERCENT, answer="36"))
+    register_fake("cli-typed-36", lambda: ScriptedModel([{"result": 36}]))
+    register_fake("cli-typed-99", lambda: ScriptedModel([{"result": 99}, {"result": 99}]))
+    register_fake("cli-bad-plan", lambda: plan_model({"task_steps": ["x"], "task_nodes": [{"task": "no_such_tool", "arguments": {}}], "task_links": []}))
+
+
+def run_args(*extra: str) -> list[str]:
+    return ["run", "What is 15 percent of 240?", "--tools", "math", "--retriever", "bm25", "--model", "fake:cli-plan", *extra]
+
+
+def test_events_jsonl_streams_every_event_as_one_json_line(fakes):
+    result = invoke(*run_args("--events", "jsonl"))
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    kinds = [e["kind"] for e in events]
+    assert kinds[0] == "retrieved" and kinds[-1] == "finished" and "token" in kinds
+    assert {"planned", "path_chosen", "node_started", "node_finished", "model_called"} <= set(kinds)
+    assert events[-1]["result"]["nodes"][0]["output"] == 36.0
+
+
+def test_events_jsonl_ends_with_the_error_of_a_failed_run(fakes):
+    result = invoke("run", "do it", "--tools", "math", "--retriever", "bm25", "--model", "fake:cli-bad-plan", "--events", "jsonl")
+    assert result.exit_code == 1
+    last = json.loads(result.stdout.splitlines()[-1])
+    assert last["kind"] == "error" and last["error_type"] == "PlanError" and "no_such_tool" in last["error"]
+
+
+def test_events_takes_jsonl_only():
+    result = invoke("run", "x", "--events", "xml")
+    assert result.exit_code == 2 and "--events takes jsonl" in result.output
+
+
+def test_schema_with_json_prints_an_object_valid_against_the_file(fakes, tmp_path):
+    import jsonschema
+
+    (tmp_path / "schema.json").write_text(json.dumps(RESULT_SCHEMA))
+    result = invoke(*run_args("--summarizer", "fake:cli-typed-36", "--schema", str(tmp_path / "schema.json"), "--json"))
+    assert result.exit_code == 0, result.output
+    output = json.loads(result.stdout)
+    jsonschema.validate(output, RESULT_SCHEMA)
+    assert output == {"result": 36}
+
+
+def test_schema_without_a_grounded_output_is_an_error_line_and_exit_1(fakes, tmp_path):
+    (tmp_path / "schema.json").write_text(json.dumps(RESULT_SCHEMA))
+    result = invoke(*run_args("--summarizer", "fake:cli-typed-99", "--schema", str(tmp_path / "schema.json"), "--json"))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "error: no output matching the schema from the tool results: /result: 99 appears in no tool result" in result.stderr
+
+
+def test_a_schema_file_that_is_not_a_schema_is_exit_2(tmp_path):
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "bad.json").write_text('{"type": "objekt"}')
+    assert "a JSON Schema is a JSON object" in invoke("run", "x", "--schema", str(tmp_path / "list.json")).output
+    bad = invoke("run", "x", "--tools", "math", "--retriever", "bm25", "--model", "fake:cli-plan", "--schema", str(tmp_path / "bad.json"))
+    assert bad.exit_code == 2 and "not a valid JSON Schema" in bad.output
+    assert invoke("run", "x", "--schema", str(tmp_path / "missing.json")).exit_code == 2
