@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from agentkit.errors import PlanError, StructuredOutputError
 from agentkit.models import ChatModel, Message, TokenCallback, Usage, generate_object
 from agentkit.plan import TaskPlan
-from agentkit.planning import LINK_NOT_A_NODE, plan_schema, steps_schema, to_task_plan, validate_plan
+from agentkit.planning import (
+    LINK_NOT_A_NODE, arguments_schema, drop_unsound, plan_schema, steps_schema, to_task_plan, type_errors, validate_plan,
+)  # fmt: skip
 from agentkit.prompting import render
 from agentkit.registry import ToolRegistry
 from agentkit.tool import Tool
@@ -31,7 +33,10 @@ class PlanResult(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     attempts: int = 1
     raw: list[str] = Field(default_factory=list)
-    dropped_links: list[str] = Field(default_factory=list, description="links still naming no node after repair, left out")
+    dropped_links: list[str] = Field(
+        default_factory=list,
+        description="what an invalid plan lost to stand after repair: links naming no node, type-unsound references and links",
+    )
 
 
 class Planner(Protocol):
@@ -119,15 +124,27 @@ class TemplatePlanner:
                 problems += validate_plan(plan, registry, graph)
             if not problems:
                 return PlanResult(plan=plan, usage=usage, attempts=attempt, raw=raw)
+            if graph is not None and plan.task_nodes and all(n.task in registry for n in plan.task_nodes):
+                # The repair keeps the chosen tools and types its references: node i may then reference
+                # node j only when j's output can feed that parameter.
+                schema = arguments_schema([registry.get(n.task) for n in plan.task_nodes], graph, max_chars=self.max_chars)
             messages = [
                 *messages,
                 Message(role="assistant", content=text),
                 Message(role="user", content=render("plan_repair", problems=problems)),
             ]
         # Still invalid after repair. Links that name a tool that is no node of the plan were
-        # already left out of it; if they are all that is wrong, the plan stands without them.
+        # already left out of it, and type-unsound references and links leave it now: if that is
+        # all that is wrong, the valid part stands, and what was dropped is recorded.
         dropped = [p for p in problems if p.startswith("link ") and p.endswith(LINK_NOT_A_NODE)]
-        if plan.task_nodes and len(dropped) == len(problems):
+        unsound = type_errors(problems)
+        if plan.task_nodes and len(dropped) + len(unsound) == len(problems):
+            if unsound and graph is not None:
+                plan, lost = drop_unsound(plan, registry, graph)
+                left = [p for p in validate_plan(plan, registry, graph) if "missing required argument" not in p]
+                if left:
+                    raise PlanError(left, partial=PlanResult(plan=plan, usage=usage, attempts=2, raw=raw))
+                dropped += lost
             return PlanResult(plan=plan, usage=usage, attempts=2, raw=raw, dropped_links=dropped)
         raise PlanError(problems, partial=PlanResult(plan=plan, usage=usage, attempts=2, raw=raw))
 

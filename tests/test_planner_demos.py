@@ -125,3 +125,16 @@ async def test_an_unusable_tool_choice_is_a_plan_error() -> None:
     rec = Recorder({"tools": "not a list"}, {"tools": "still not"})
     with pytest.raises(PlanError):
         await OneShotPlanner(examples=BANK).plan("Describe dog.jpg", [CAPTION], model=rec.model, registry=REGISTRY, graph=GRAPH)
+
+
+async def test_the_repair_round_types_its_references() -> None:
+    bad = {"task_nodes": [{"task": "Audio-to-Audio", "arguments": {"audio": "a.wav"}},
+                          {"task": "Translation", "arguments": {"text": "<node-0>"}}], "task_links": []}  # fmt: skip
+    good = {"task_nodes": [{"task": "Audio-to-Audio", "arguments": {"audio": "a.wav"}},
+                           {"task": "Translation", "arguments": {"text": "hello"}}], "task_links": []}  # fmt: skip
+    rec = Recorder({"task_steps": ["clean the audio", "translate"]}, bad, good)
+    result = await OneShotPlanner().plan("Clean a.wav and translate hello", [DENOISE, TRANSLATE], model=rec.model, registry=REGISTRY, graph=GRAPH)
+    repair_schema = rec.calls[2][1]
+    text = repair_schema["properties"]["task_nodes"]["prefixItems"][1]["properties"]["arguments"]["properties"]["text"]
+    assert "<node-0>" not in text.get("pattern", "") + str(text.get("enum", ""))  # audio cannot feed text
+    assert result.attempts == 2 and result.plan.task_nodes[1].arguments == {"text": "hello"}
