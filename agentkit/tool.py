@@ -456,8 +456,8 @@ def tool_from_function(fn: ToolFunction, *, name: str | None = None, **fields: A
         raise ToolDefinitionError(f"tool {fn.__name__!r}: cannot resolve type hints: {exc}") from None
     model_fields: dict[str, Any] = {}
     for pname, param in signature.parameters.items():
-        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
-            raise ToolDefinitionError(f"tool {fn.__name__!r}: *args/**kwargs are not supported")
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD, param.POSITIONAL_ONLY):
+            raise ToolDefinitionError(f"tool {fn.__name__!r}: *args, **kwargs and positional-only parameters are not supported (arguments are passed by name)")
         annotation = hints.get(pname, Any)
         default = ... if param.default is param.empty else param.default
         model_fields[pname] = (annotation, Field(default, description=param_docs.get(pname) or None))

@@ -550,3 +550,11 @@ async def test_a_run_whose_tool_calls_sys_exit_ends_with_a_failed_node_not_a_dea
     plan = {"task_steps": ["exit"], "task_nodes": [{"task": "exits", "arguments": {"code": "0"}}], "task_links": []}
     result = await Agent([exits], model=plan_model(plan), retriever=None).run("exit")
     assert result.nodes[0].status == NodeStatus.FAILED and "tried to end the program" in (result.nodes[0].error or "")
+
+
+def test_a_function_whose_parameters_cannot_be_passed_by_name_is_a_definition_error():
+    def positional(x: int, /) -> int:
+        return x
+
+    with pytest.raises(ToolDefinitionError, match="positional-only"):
+        tool(positional)
