@@ -290,7 +290,7 @@ class PlanExecutor:
         step = self.steps[index] if index < len(self.steps) else ""
         decision = Decision.of(interrupt({"index": index, "tool": tool.name, "arguments": args, "step": step, "why": why}))
         if decision.arguments is not None:
-            decision = decision.model_copy(update={"arguments": tool.validate_arguments(decision.arguments)})
+            decision = decision.model_copy(update={"arguments": safe_output(tool.validate_arguments(decision.arguments))})
         return decision
 
     async def _invoke(self, tool: Tool, args: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from .plan import TaskPlan
 from .problem import path_result, step_texts
 from .result import NodeResult, NodeStatus, RetrievedTool, RunResult, RunStatus
 from .roles import Caller, Summarizer, Summary
+from .sanitize import safe_output
 
 if TYPE_CHECKING:
     from .agent import Agent
@@ -103,7 +104,9 @@ def build_workflow(agent: Agent, saver: BaseCheckpointSaver) -> Any:
             history=[PlannerTurn(request=t["request"], answer=t["answer"]) for t in history],
             on_token=token_emitter("planner"),
         )  # fmt: skip
-        return {"plan": outcome.plan.model_dump(), "usage": outcome.usage.model_dump(), "attempts": outcome.attempts}
+        # plain data only: a custom planner's plan may hold values a checkpoint cannot store (2**70, bytes)
+        plan_data = safe_output(outcome.plan.model_dump(mode="json"))
+        return {"plan": plan_data, "usage": outcome.usage.model_dump(), "attempts": outcome.attempts}
 
     @task
     async def summarize(request: str, nodes: list[dict[str, Any]], unsolvable: str | None, steps: list[str]) -> dict[str, Any]:
