@@ -135,7 +135,7 @@ class ChatSession:
             c.print(table)
         elif name == "/plan":
             last = next((r for r in reversed(self.results) if r.plan), None)
-            c.print(plan_tree(last.plan) if last else "no plan yet")
+            c.print(plan_tree(last.plan) if last and last.plan else "no plan yet")
         elif name == "/models":
             for role, model in self.agent.models.items():
                 c.print(f"{role}: {safe(model.name)}", highlight=False)

@@ -163,13 +163,13 @@ class EventPrinter:
         elif isinstance(event, ev.ApprovalRequested):
             c.print(f"[bold yellow]approval needed[/]: #{event.index} {safe(event.tool)} {safe(literal_json(event.arguments))}", highlight=False)
         elif isinstance(event, ev.Finished):
-            r = event.result
-            if r.unsolvable:
-                c.print(f"[bold red]unsolvable[/]: no available tool can {safe(r.unsolvable, 500)}", highlight=False)
+            run = event.result
+            if run.unsolvable:
+                c.print(f"[bold red]unsolvable[/]: no available tool can {safe(run.unsolvable, 500)}", highlight=False)
             usage = "; ".join(
-                f"{role} {'~' if u.estimated else ''}{u.prompt_tokens}+{u.completion_tokens} tok {u.latency_s:.1f}s" for role, u in r.usage.items()
+                f"{role} {'~' if u.estimated else ''}{u.prompt_tokens}+{u.completion_tokens} tok {u.latency_s:.1f}s" for role, u in run.usage.items()
             )
-            c.print(f"[dim]{r.status.value} | {usage}[/]", highlight=False)
+            c.print(f"[dim]{run.status.value} | {usage}[/]", highlight=False)
 
 
 def _short(output: Any) -> str:

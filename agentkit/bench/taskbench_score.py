@@ -216,7 +216,7 @@ def _argument_keys(names: list[Any], arguments: list[Any]) -> tuple[set[str], se
 
 def _read_graph(gold: GoldSample, result: Any, ctx: _Context) -> _Graph:
     """Upstream's per-sample graph reading, in its order (the carry makes order matter)."""
-    gold_nodes = gold.task_nodes
+    gold_nodes: Any = gold.task_nodes  # JSON as upstream wrote it (checked by upstream's own reading)
     pred_nodes = result["task_nodes"]
     gold_names = [node["task"] for node in gold_nodes]
     pred_names = [node["task"] for node in pred_nodes]
@@ -229,7 +229,8 @@ def _read_graph(gold: GoldSample, result: Any, ctx: _Context) -> _Graph:
         pred_links = [(link["source"], link["target"]) for link in result["task_links"]]
         if gold.task_links is None:
             raise _Dropped("gold sample has no task_links")
-        gold_links = [(link["source"], link["target"]) for link in gold.task_links]
+        gold_task_links: Any = gold.task_links
+        gold_links = [(link["source"], link["target"]) for link in gold_task_links]
         pred_args = [node.get("arguments", []) for node in pred_nodes]
         gold_args = [node["arguments"] for node in gold_nodes]
     pred_keys = _argument_keys(pred_names, pred_args)

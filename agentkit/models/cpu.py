@@ -95,7 +95,7 @@ def _fields(text: str) -> list[tuple[str, str]]:
 def parse_cpuinfo(text: str) -> CpuInfo:
     """A Linux ``/proc/cpuinfo`` text: x86 ``flags``, Arm ``Features``; the first processor describes all."""
     fields = _fields(text)
-    first = {}
+    first: dict[str, str] = {}
     for key, value in fields:
         first.setdefault(key, value)
     if "flags" in first:

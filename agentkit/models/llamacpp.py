@@ -246,7 +246,8 @@ class LlamaCppModel:
                     kwargs["grammar"] = llama_cpp.LlamaGrammar.from_string(gbnf, verbose=False)
             try:
                 if on_piece is None:
-                    return self.llm.create_chat_completion(messages=messages, **kwargs)  # type: ignore[arg-type]
+                    response: Any = self.llm.create_chat_completion(messages=messages, **kwargs)  # type: ignore[arg-type]
+                    return response
                 return self._stream(messages, kwargs, on_piece)
             except ValueError as exc:  # e.g. prompt longer than the context window
                 raise ModelError(f"{self.name}: {exc}") from None
@@ -265,8 +266,9 @@ class LlamaCppModel:
         """
         pieces: list[str] = []
         finish_reason = None
-        for chunk in self.llm.create_chat_completion(messages=messages, stream=True, **kwargs):  # type: ignore[arg-type]
-            choice = chunk["choices"][0]  # type: ignore[index]
+        chunks: Iterator[Any] = self.llm.create_chat_completion(messages=messages, stream=True, **kwargs)  # type: ignore[arg-type,assignment]
+        for chunk in chunks:
+            choice = chunk["choices"][0]
             piece = choice["delta"].get("content")
             if piece:
                 pieces.append(piece)
