@@ -169,18 +169,23 @@ def taskbench(
 def compare(
     run_a: Annotated[Path, typer.Argument(help="First run folder (has metrics.json).")],
     run_b: Annotated[Path, typer.Argument(help="Second run folder.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print both metrics objects as JSON.")] = False,
+    more: Annotated[list[Path] | None, typer.Argument(help="More run folders (e.g. agentkit with examples, without, and nearest).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics objects as JSON.")] = False,
 ) -> None:
-    """Two TaskBench runs side by side, with the deltas (B - A)."""
+    """TaskBench runs side by side, with the deltas to the first (B - A, ...): any of the systems
+    (agentkit, agentkit with --examples, nearest, reference)."""
     from agentkit.bench.report import compare as compare_runs
-    from agentkit.bench.report import load_metrics
+    from agentkit.bench.report import compare_many, load_metrics
 
+    folders = [run_a, run_b, *(more or [])]
     with _clean_errors():
-        a, b = load_metrics(run_a), load_metrics(run_b)
+        runs = [load_metrics(f) for f in folders]
     if as_json:
-        print(json.dumps({"a": a, "b": b}, indent=2))
+        print(json.dumps({chr(97 + i): m for i, m in enumerate(runs)}, indent=2))
+    elif len(runs) == 2:
+        print(compare_runs(runs[0], runs[1], (str(run_a), str(run_b))))
     else:
-        print(compare_runs(a, b, (str(run_a), str(run_b))))
+        print(compare_many(runs, [str(f) for f in folders]))
 
 
 # -- retrieval -----------------------------------------------------------------------------

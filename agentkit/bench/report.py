@@ -181,4 +181,30 @@ def compare(a: dict[str, Any], b: dict[str, Any], names: tuple[str, str] = ("A",
     return "\n".join(lines)
 
 
-__all__ = ["compare", "load_metrics", "plot", "render_report", "write_report"]
+def _label(metrics: dict[str, Any]) -> str:
+    run = metrics["run"]
+    bank = (run.get("options") or {}).get("examples")
+    return f"{run['system']}" + (f" + examples (k={run['options'].get('k')})" if bank and run["system"] == "agentkit" else "")
+
+
+def compare_many(runs: list[dict[str, Any]], names: list[str]) -> str:
+    """Markdown: three or more runs (e.g. agentkit with and without examples, and nearest) side by
+    side on the overall metrics and time per sample, with each run's difference to the first."""
+    lines = [f"{chr(65 + i)} = {name}: `{_label(m)}` with `{m['run']['model']}`" for i, (m, name) in enumerate(zip(runs, names))]
+    if len({(m["run"].get("data"), m.get("samples")) for m in runs}) > 1:
+        lines.append("**Warning:** the runs are not over the same samples: the differences are not like for like.")
+    cols = [chr(65 + i) for i in range(len(runs))]
+    lines += ["", "| metric | " + " | ".join(cols) + " | " + " | ".join(f"{c} - A" for c in cols[1:]) + " |",
+              "|---|" + "---:|" * (2 * len(runs) - 1)]  # fmt: skip
+    rows: list[tuple[str, list[Any]]] = [
+        (f"{mode} {label}", [m[mode]["overall"].get(key) for m in runs]) for mode in MODES for key, label in ALL_METRICS
+    ]
+    rows.append(("time per sample (s)", [m.get("timing", {}).get("mean_s_per_sample") for m in runs]))
+    for label, values in rows:
+        lines.append(f"| {label} | " + " | ".join(_num(v) for v in values) + " | " + " | ".join(_delta(values[0], v) for v in values[1:]) + " |")
+    covered = [f"{m['strict']['coverage']['present']}/{m['strict']['coverage']['gold']}" for m in runs]
+    lines.append("| predicted / samples | " + " | ".join(covered) + " |" + " |" * (len(runs) - 1))
+    return "\n".join(lines)
+
+
+__all__ = ["compare", "compare_many", "load_metrics", "plot", "render_report", "write_report"]
