@@ -26,7 +26,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlparse
 
@@ -99,6 +100,24 @@ def instrument(events: AsyncIterator[Any], *, thread_id: str, request: str | Non
     if not tracing_enabled():
         return events
     return _traced(events, RunTrace(thread_id, request))
+
+
+@contextmanager
+def recording(thread_id: str, request: str | None = None) -> Iterator[Callable[[Any], None]]:
+    """For faces that run stages themselves (the TaskBench harness plans without executing): events
+    fed to the yielded callable become one run's spans, ended on exit. A no-op when tracing is off."""
+    if not tracing_enabled():
+        yield lambda event: None
+        return
+    run = RunTrace(thread_id, request)
+    error: BaseException | None = None
+    try:
+        yield run.see
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        run.end(error)
 
 
 async def _traced(events: AsyncIterator[Any], run: RunTrace) -> AsyncIterator[Any]:
@@ -297,4 +316,4 @@ class RunTrace:
         self.span.end()
 
 
-__all__ = ["RunTrace", "configure_from_env", "instrument", "tracing_enabled"]
+__all__ = ["RunTrace", "configure_from_env", "instrument", "recording", "tracing_enabled"]

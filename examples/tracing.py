@@ -67,11 +67,11 @@ def span_tree(spans: list[ReadableSpan]) -> str:
     return "\n".join(lines)
 
 
-async def main(request: str, model: Any = "llamacpp:default") -> str:
+async def main(request: str, model: Any = "llamacpp:default", **agent_options: Any) -> str:
     from agentkit.tools import load_pack
 
     memory = setup_tracing()
-    agent = Agent(load_pack("math"), model=model, retriever="bm25")
+    agent = Agent(load_pack("math"), model=model, retriever="bm25", **agent_options)
     result = await agent.run(request)
     tree = span_tree(list(memory.get_finished_spans()))
     print(tree)

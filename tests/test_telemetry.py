@@ -249,5 +249,22 @@ async def test_the_tracing_example_prints_the_span_tree(fresh_global_provider, c
 
 @pytest.mark.slow
 async def test_the_tracing_example_on_the_default_model(fresh_global_provider, gemma):
-    tree = await _tracing_example().main("Add 12 and 30.", model=gemma)
+    from agentkit.planners import get_planner
+
+    tree = await _tracing_example().main("Add 12 and 30.", model=gemma, top_k=4, strategy=get_planner("one-shot", max_nodes=2))
     assert tree.startswith("invoke_agent agentkit") and "chat default" in tree
+
+
+async def test_the_taskbench_harness_traces_each_sample_it_plans(spans):
+    from agentkit.bench.run import AgentkitSystem
+
+    plan = {"task_steps": ["classify the image"], "task_nodes": [{"task": "Image Classification", "arguments": {"image": "photo.jpg"}}], "task_links": []}
+    system = AgentkitSystem(ROOT / "tests" / "fixtures" / "taskbench_mini" / "resource", plan_model(plan), retriever="bm25")
+    prediction, usage = await system.predict("What is in photo.jpg?", sample_id="r1")
+    assert prediction["task_nodes"][0]["task"] == "Image Classification"
+    named = by_name(spans.get_finished_spans())
+    (run,) = named["invoke_agent agentkit"]
+    assert run.attributes["gen_ai.conversation.id"] == "bench:r1" and run.attributes["agentkit.plan.nodes"] == 1
+    (chat,) = named["chat planned"]
+    assert chat.attributes["agentkit.role"] == "planner" and chat.attributes["gen_ai.usage.input_tokens"] == usage.prompt_tokens
+    assert "Image Classification" in named["retrieval"][0].attributes["agentkit.retrieval.tools"]

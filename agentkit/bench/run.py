@@ -105,13 +105,20 @@ class AgentkitSystem:
         return set()
 
     async def predict(self, request: str, *, sample_id: str | None = None) -> tuple[dict[str, Any], Usage]:
+        from agentkit import events as ev
+        from agentkit.telemetry import recording
+
         agent = self.agent
-        retrieved = await asyncio.to_thread(agent.retrieve, request)
-        tools = [agent.registry.get(r.name) for r in retrieved]
-        exclude = {"exclude": [sample_id] if sample_id else []} if getattr(agent.strategy, "examples", None) is not None else {}
-        outcome = await agent.strategy.plan(
-            request, tools, model=agent.models["planner"], registry=agent.registry, graph=agent.graph, **exclude
-        )
+        with recording(f"bench:{sample_id or 'sample'}", request) as traced:  # spans when tracing is on (OTEL_*)
+            retrieved = await asyncio.to_thread(agent.retrieve, request)
+            traced(ev.Retrieved(tools=retrieved))
+            tools = [agent.registry.get(r.name) for r in retrieved]
+            exclude = {"exclude": [sample_id] if sample_id else []} if getattr(agent.strategy, "examples", None) is not None else {}
+            outcome = await agent.strategy.plan(
+                request, tools, model=agent.models["planner"], registry=agent.registry, graph=agent.graph, **exclude
+            )
+            traced(ev.Planned(plan=outcome.plan, attempts=outcome.attempts))
+            traced(ev.ModelCalled(role="planner", model=agent.models["planner"].name, usage=outcome.usage))
         return outcome.plan.to_taskbench(self.dependency), outcome.usage
 
 
