@@ -1,5 +1,6 @@
 """`agentkit chat` driven in a pseudo-terminal, as a person uses it."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -8,6 +9,8 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 TOOLS = ROOT / "tests" / "fixtures" / "chat_tools.py"
+# A bare environment for the terminal, but coverage's own variables pass (it measures the chat process too).
+COVERAGE_ENV = {k: v for k, v in os.environ.items() if k.startswith("COVERAGE")}
 
 
 @pytest.fixture
@@ -15,7 +18,7 @@ def chat(tmp_path):
     agentkit = Path(sys.executable).parent / "agentkit"
     child = pexpect.spawn(
         str(agentkit), ["chat", "--tools", str(TOOLS), "--model", "fake:chat", "--retriever", "bm25"],
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "dumb", "COLUMNS": "120"},
+        env={**COVERAGE_ENV, "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "dumb", "COLUMNS": "120"},
         encoding="utf-8", timeout=60, dimensions=(40, 120),
     )  # fmt: skip
     child.expect("you> ")
@@ -181,3 +184,23 @@ def test_load_of_a_bad_file_is_one_error_line_and_the_session_goes_on(live_sessi
     lines = said(buf).strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: cannot load "), lines
     assert session.results == []
+
+
+@pytest.mark.parametrize(("line", "reply"), [
+    ("/alpha", "alpha = 0.5"),
+    ("/alpha 2", "alpha must be a number between 0 and 1"),
+    ("/alpha high", "alpha must be a number between 0 and 1"),
+    ("/save", "usage: /save FILE"),
+    ("/load", "usage: /load FILE"),
+    ("/history", "no turns yet"),
+])  # fmt: skip
+def test_commands_without_what_they_need_say_so_and_the_session_goes_on(live_session, line, reply):
+    session, buf = live_session
+    assert session.command(line) is True
+    assert said(buf).strip() == reply
+    assert session.agent.alpha == 0.5  # a bad value changes nothing
+
+
+@pytest.mark.parametrize("line", ["/quit", "/exit"])
+def test_quit_ends_the_session(live_session, line):
+    assert live_session[0].command(line) is False
