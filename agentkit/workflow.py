@@ -121,48 +121,49 @@ def build_workflow(agent: Agent, saver: BaseCheckpointSaver) -> Any:
         )  # fmt: skip
         return summary.model_dump()
 
+    stages = _Stages(agent, retrieve, plan, summarize)
+
     @entrypoint(checkpointer=saver, name="agentkit_run")
     async def agentkit_run(inputs: dict[str, Any], *, previous: dict[str, Any] | None = None) -> Any:
         conversation = Conversation.model_validate(inputs.get("conversation") or previous or {})
-        request = inputs["request"]
+        result = await stages.run(inputs["request"], conversation)
+        turns = [*conversation.turns, turn_of(result)][-MAX_TURNS:]
+        return entrypoint.final(value=result.model_dump(mode="json"), save=Conversation(turns=turns).model_dump())
+
+    return agentkit_run
+
+
+class _Stages:
+    """The body of one run, stage by stage, over the run's checkpointed tasks."""
+
+    def __init__(self, agent: Agent, retrieve: Any, plan: Any, summarize: Any):
+        self.agent, self.retrieve, self.plan, self.summarize = agent, retrieve, plan, summarize
+
+    async def run(self, request: str, conversation: Conversation) -> RunResult:
+        agent = self.agent
         usage: dict[str, Usage] = {}
-        retrieved = [RetrievedTool.model_validate(r) for r in await retrieve(request)]
+        retrieved = [RetrievedTool.model_validate(r) for r in await self.retrieve(request)]
         emit(ev.Retrieved(tools=retrieved, note=getattr(agent.retriever, "note", None)))
-        history = [t.model_dump() for t in conversation.turns[-3:]]
-        try:
-            planned = await plan(request, [r.name for r in retrieved], history)
-        except StructuredOutputError as exc:
-            raise PlanError(exc.problems or [str(exc)]) from None
-        task_plan = TaskPlan.model_validate(planned["plan"])
-        usage["planner"] = Usage.model_validate(planned["usage"])
-        emit(ev.Planned(plan=task_plan, attempts=planned["attempts"]))
-        emit(ev.ModelCalled(role="planner", model=agent.models["planner"].name, usage=usage["planner"]))
-        problems = structural_problems(task_plan, lambda name: name in agent.registry)
-        if problems:
-            raise PlanError(problems)
+        task_plan = await self._plan(request, retrieved, conversation, usage)
         base = {"request": request, "retrieved": retrieved, "plan": task_plan}
         steps = step_texts(task_plan)
-
         builder = agent.problem_builder()
         names = [r.name for r in retrieved if r.score > 0]  # relevant to the request: fallbacks may come from here
         missing = builder.unsolvable(task_plan, names)
-        search = None
-        if not missing:
-            search = builder.build(task_plan, names)
+        search = None if missing else builder.build(task_plan, names)
+        path = None
+        if search is not None:
             try:
                 path = search.best()
             except UnsolvableError as exc:
                 missing = exc.capability
         if missing or search is None:
-            summarized = await summarize(request, [], missing, steps)
-            summary = Summary.model_validate(summarized)
-            result = RunResult(
-                **base, status=RunStatus.UNSOLVABLE, unsolvable=missing, answer=summary.answer, usage=usage,
-                output_error=summarized.get("output_error"),
+            summarized = await self.summarize(request, [], missing, steps)
+            return RunResult(
+                **base, status=RunStatus.UNSOLVABLE, unsolvable=missing, answer=Summary.model_validate(summarized).answer,
+                usage=usage, output_error=summarized.get("output_error"),
             )  # fmt: skip
-            return _final(result, conversation)
         emit(ev.PathChosen(path=path_result(task_plan, search, path, agent.alpha)))
-
         executor = PlanExecutor(
             plan=task_plan, request=request, registry=agent.registry, search=search,
             caller=Caller(agent.models["caller"]), policy=agent.policy, emit=emit,
@@ -172,20 +173,36 @@ def build_workflow(agent: Agent, saver: BaseCheckpointSaver) -> Any:
         if outcome.caller_usage.calls:
             usage["caller"] = outcome.caller_usage
         results = outcome.results
-        summarized = await summarize(request, [r.model_dump(mode="json") for r in results], None, steps)
+        summarized = await self.summarize(request, [r.model_dump(mode="json") for r in results], None, steps)
         summary = Summary.model_validate(summarized)
         if summary.usage.calls:
             usage["summarizer"] = summary.usage
             emit(ev.ModelCalled(role="summarizer", model=agent.models["summarizer"].name, usage=summary.usage))
-        result = RunResult(
+        return RunResult(
             **base, status=run_status(results), path=path_result(task_plan, search, None, agent.alpha, results),
             nodes=results, answer=summary.answer, grounded=summary.grounded, ungrounded=summary.ungrounded,
             answer_by_model=summary.by_model, usage=usage,
             output=summarized.get("output"), output_error=summarized.get("output_error"),
         )  # fmt: skip
-        return _final(result, conversation)
 
-    return agentkit_run
+    async def _plan(
+        self, request: str, retrieved: list[RetrievedTool], conversation: Conversation, usage: dict[str, Usage]
+    ) -> TaskPlan:
+        """The plan (checkpointed), checked whatever produced it: a custom planner's cycle is a PlanError too."""
+        agent = self.agent
+        history = [t.model_dump() for t in conversation.turns[-3:]]
+        try:
+            planned = await self.plan(request, [r.name for r in retrieved], history)
+        except StructuredOutputError as exc:
+            raise PlanError(exc.problems or [str(exc)]) from None
+        task_plan = TaskPlan.model_validate(planned["plan"])
+        usage["planner"] = Usage.model_validate(planned["usage"])
+        emit(ev.Planned(plan=task_plan, attempts=planned["attempts"]))
+        emit(ev.ModelCalled(role="planner", model=agent.models["planner"].name, usage=usage["planner"]))
+        problems = structural_problems(task_plan, lambda name: name in agent.registry)
+        if problems:
+            raise PlanError(problems)
+        return task_plan
 
 
 def run_status(results: list[NodeResult]) -> RunStatus:
@@ -194,11 +211,6 @@ def run_status(results: list[NodeResult]) -> RunStatus:
     if ok == len(results):
         return RunStatus.OK
     return RunStatus.FAILED if ok == 0 else RunStatus.PARTIAL
-
-
-def _final(result: RunResult, conversation: Conversation) -> Any:
-    turns = [*conversation.turns, turn_of(result)][-MAX_TURNS:]
-    return entrypoint.final(value=result.model_dump(mode="json"), save=Conversation(turns=turns).model_dump())
 
 
 __all__ = ["Conversation", "Turn", "build_workflow", "run_status", "structural_problems", "turn_of"]
