@@ -16,7 +16,6 @@ MAX_MODULE_LINES = 500
 KNOWN: set[str] = {
     "agentkit/bench/run.py",
     "agentkit/bench/run.py:run_taskbench",
-    "agentkit/workflow.py:build_workflow",
     "tools/data.py:build",
     "tools/files.py:build",
 }
