@@ -27,12 +27,13 @@ import atexit
 import concurrent.futures
 import functools
 import re
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable
 from contextlib import AsyncExitStack
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TextIO, cast
 
 from .errors import AgentkitError, ConfigError, ToolLoadError
 from .mcp_config import (
@@ -109,7 +110,12 @@ class _Session:
         self._inflight: set[Any] = set()
         self._ready: concurrent.futures.Future[list[Any]] = concurrent.futures.Future()
         self._task: concurrent.futures.Future[Any] | None = None
-        self._errlog = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") if config.command else None  # noqa: SIM115 - open for the session
+        # The end of a stdio server's stderr explains a failed start; open for the session's life.
+        self._errlog: TextIO | None = (
+            cast(TextIO, tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace"))  # noqa: SIM115
+            if config.command
+            else None
+        )
 
     def where(self, *, detail: bool = False) -> str:
         if not detail:
@@ -164,7 +170,7 @@ class _Session:
             transport = streamable_http_client(cfg.url, http_client=http)
         else:
             params = StdioServerParameters(command=cfg.command or "", args=cfg.args, env=cfg.env or None, cwd=cfg.cwd)
-            transport = stdio_client(params, errlog=self._errlog)
+            transport = stdio_client(params, errlog=self._errlog or sys.stderr)
         return Client(transport, read_timeout_seconds=cfg.start_timeout)
 
     def _explain(self, exc: BaseException, *, stderr: bool = False) -> str:
