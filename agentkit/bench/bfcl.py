@@ -64,7 +64,10 @@ class SampleResult(BaseModel):
 class BfclCaller:
     """Picks a function (or refuses) and fills its arguments for one BFCL sample, under a bounded schema."""
 
-    def __init__(self, model: ChatModel, *, max_chars: int = 200, max_calls: int = 8, max_tokens: int = 256, parallel_max_tokens: int = 640):
+    def __init__(self, model: ChatModel, *, max_chars: int = 200, max_calls: int = 8, max_tokens: int = 256, parallel_max_tokens: int = 640,
+                 banks: dict[str, Any] | None = None, k: int = 3):  # fmt: skip
+        self.banks = banks or {}  # per category: other samples as demonstrations (bench bfcl --examples)
+        self.k = k
         self.model = model
         self.max_chars = max_chars
         self.max_calls = max_calls
@@ -75,7 +78,10 @@ class BfclCaller:
         category = CATEGORIES[sample.category]
         tools = [function_tool(f, category.language) for f in sample.functions]
         schema = call_schema(tools, parallel=category.parallel, max_chars=self.max_chars, max_calls=self.max_calls)
-        prompt = render("bfcl_caller", tools=tools, messages=sample.messages, parallel=category.parallel)
+        from agentkit.bench.bfcl_examples import demonstrations
+
+        demos = demonstrations(self.banks.get(sample.category), sample, self.k)
+        prompt = render("bfcl_caller", tools=tools, messages=sample.messages, parallel=category.parallel, demos=demos)
         result = await generate_object(
             self.model,
             [Message(role="user", content=prompt)],
@@ -159,10 +165,14 @@ def run_bfcl(
     data_dir: Path | None = None,
     limit: int | None = None,
     concurrency: int = 1,
+    examples: int | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_done: Callable[[SampleResult], None] | None = None,
 ) -> BfclSummary:
-    """Answer the first ``limit`` samples of each category, append results, write metrics.json."""
+    """Answer the first ``limit`` samples of each category, append results, write metrics.json.
+
+    ``examples=k`` shows the caller the ``k`` nearest other samples of the same category (with
+    their possible answers) instead of the fixed examples; the sample itself never."""
     from agentkit.bench.bfcl_checker import load_checker
     from agentkit.models import load_model, parse_model_spec
 
@@ -175,7 +185,15 @@ def run_bfcl(
     folder, source = data_source(data_dir)
     samples = [s for c in categories for s in load_category(folder, c, limit=limit, where=source)]
     load_checker()  # a clear error before anything slow
-    info = {"model": model if isinstance(model, str) else model.name, "data": source}
+    if examples is not None and examples < 1:
+        raise ConfigError(f"--examples must be at least 1, got {examples}")
+    info: dict[str, Any] = {"model": model if isinstance(model, str) else model.name, "data": source}
+    banks = None
+    if examples is not None:
+        from agentkit.bench.bfcl_examples import category_banks
+
+        info["examples"] = examples
+        banks = category_banks(s for c in categories for s in load_category(folder, c, where=source))
     _check_resume(out, info)
     chat_model = load_model(model) if isinstance(model, str) else model
     out.mkdir(parents=True, exist_ok=True)
@@ -185,7 +203,7 @@ def run_bfcl(
     pending = [s for s in samples if s.id not in known or known[s.id].status == "error"]
     if on_start:
         on_start(len(samples), len(samples) - len(pending))
-    caller = BfclCaller(chat_model)
+    caller = BfclCaller(chat_model, banks=banks, k=examples or 3)
     counts = {"done": 0, "errors": 0}
 
     async def run_all() -> None:

@@ -304,6 +304,7 @@ def bfcl(
     data: Annotated[Path | None, typer.Option("--data", help="Folder with BFCL_v*_<category>.json + possible_answer/ (default: the installed bfcl-eval package).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Run folder (default: runs/bfcl-MODEL). An existing run resumes.")] = None,
     concurrency: Annotated[int, typer.Option(help="Samples in flight at once.")] = 1,
+    examples: Annotated[int | None, typer.Option("--examples", help="Show the caller the K nearest other samples of the same category (with their answers) instead of the fixed examples; never the sample itself.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json instead of the table.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -337,7 +338,8 @@ def bfcl(
             progress.update(task_id, advance=1, correct=correct)
 
         with progress:
-            summary = run_bfcl(model, categories=categories, out=out, data_dir=data, limit=limit, concurrency=concurrency, on_start=on_start, on_done=on_done)
+            summary = run_bfcl(model, categories=categories, out=out, data_dir=data, limit=limit, concurrency=concurrency,
+                               examples=examples, on_start=on_start, on_done=on_done)  # fmt: skip
     if as_json:
         print(json.dumps(summary.metrics, indent=2))
         return
