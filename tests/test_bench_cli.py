@@ -48,7 +48,7 @@ lines = read_jsonl
 
 def gold_predictions(folder: Path, tmp_path: Path) -> Path:
     path = tmp_path / "gold-as-predictions.jsonl"
-    rows = [json.loads(line) for line in (folder / "data.jsonl").read_text().splitlines()]
+    rows = read_jsonl(folder / "data.jsonl")
     path.write_text("".join(json.dumps({"id": r["id"], "result": r}) + "\n" for r in rows))
     return path
 
@@ -336,7 +336,7 @@ def test_retrieval_never_reads_candidates(tmp_path):
     data = tmp_path / "toolret"
     data.mkdir()
     shutil.copy(TOOLRET / "tools.jsonl", data / "tools.jsonl")
-    rows = [json.loads(line) for line in (TOOLRET / "queries.jsonl").read_text().splitlines()]
+    rows = read_jsonl(TOOLRET / "queries.jsonl")
     # Candidates that name only gold tools would be a perfect ranking if anything used them.
     assert all("candidates" in r for r in rows)
     (data / "queries.jsonl").write_text("".join(json.dumps({k: v for k, v in r.items() if k != "candidates"}) + "\n" for r in rows))

@@ -10,6 +10,7 @@ import pytest
 from agentkit import Agent
 from agentkit.planners import get_planner
 from agentkit.testing import plan_model
+from helpers import read_jsonl
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 FIXTURES = Path(__file__).parent / "fixtures" / "taskbench_mini"
@@ -102,7 +103,7 @@ async def test_openai_tools_example_runs_the_attached_functions(capsys):
 def test_taskbench_eval_writes_and_scores_predictions(tmp_path, capsys):
     plan = {"task_steps": ["classify"], "task_nodes": [{"task": "Image Classification", "arguments": {"image": "photo.jpg"}}], "task_links": []}
     scores = example("taskbench_eval").main(model=plan_model(plan), out=tmp_path)
-    lines = [json.loads(line) for line in (tmp_path / "predictions.jsonl").read_text().splitlines()]
+    lines = read_jsonl(tmp_path / "predictions.jsonl")
     assert [p["id"] for p in lines] == ["r1", "r2", "r3", "r4", "r5", "r6"]
     assert lines[0]["result"]["task_nodes"] == [{"task": "Image Classification", "arguments": ["photo.jpg"]}]
     assert scores["official"].overall.samples == scores["strict"].overall.samples == 6

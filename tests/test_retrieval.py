@@ -39,6 +39,7 @@ from agentkit.retrieval import (
 from agentkit.retrieval import dense as dense_module
 from agentkit.retrieval import hybrid as hybrid_module
 from agentkit.tool import Tool
+from helpers import read_jsonl
 
 FIXTURES = Path(__file__).parent / "fixtures" / "toolret_mini"
 
@@ -68,7 +69,7 @@ def tools() -> list[Tool]:
 
 @pytest.fixture(scope="module")
 def queries() -> list[dict]:
-    return [json.loads(line) for line in (FIXTURES / "queries.jsonl").read_text().splitlines()]
+    return read_jsonl(FIXTURES / "queries.jsonl")
 
 
 @pytest.fixture(scope="module")
