@@ -24,43 +24,19 @@ from . import telemetry
 from .approvals import Approvals, checked, finished_result, open_sqlite_saver
 from .errors import ConfigError, ModelError, PlanError, RunCancelledError
 from .executor import Decision, ExecutionPolicy
-from .models import ChatModel, Usage, load_model
-from .plan import TaskPlan
+from .models import ChatModel, load_model
 from .planners import Planner
 from .problem import CandidatePolicy, ProblemBuilder
 from .registry import ToolRegistry
-from .result import NodeResult, RetrievedTool, RunResult, RunStatus, ToolPathResult
-from .retrieval import Retriever, load_or_build, make_retriever
+from .result import RetrievedTool, RunResult, RunStatus
+from .retrieval import Retriever, build_retriever
 from .search import ToolStats
 from .tool import Tool
 from .toolgraph import ToolGraph
 from .typed_output import OutputSpec, OutputType
-from .workflow import Conversation, Turn, build_workflow
+from .workflow import Conversation, PartialResult, Turn, build_workflow, request_of
 
 DEFAULT_MODEL = "llamacpp:default"
-# From this many tools an uncached dense index (about 50 documents/s on 2 cores) is built in
-# the background while BM25 serves.
-BACKGROUND_INDEX_AT = 1000
-
-
-def _cached_retriever(kind: str, tools: list[Tool]) -> Retriever:
-    """A retriever index persisted under the cache dir, keyed by the tools' documents.
-
-    Dense embedding is the slow part of building an index (about 50 documents/s on 2
-    cores), so a pool is embedded once and later agents over the same tools load it.
-    """
-    from .paths import cache_dir
-    from .retrieval.base import tools_hash
-
-    if kind not in ("bm25", "dense", "hybrid"):
-        raise ConfigError(f"unknown retriever {kind!r} (expected hybrid, bm25 or dense)")
-    if kind == "bm25" or len(tools) < 50:
-        return make_retriever(kind, tools)  # type: ignore[arg-type]
-    # A large new pool answers by BM25 at once and fuses dense ranks when they are ready.
-    return load_or_build(
-        kind, tools, cache_dir() / "indexes" / f"{kind}-{tools_hash(tools)[:16]}",  # type: ignore[arg-type]
-        background=len(tools) >= BACKGROUND_INDEX_AT,
-    )  # fmt: skip
 
 
 class Agent:
@@ -119,7 +95,7 @@ class Agent:
 
         self.models: dict[str, ChatModel] = {"planner": bind(planner), "caller": bind(caller), "summarizer": bind(summarizer)}
         self.strategy: Planner = get_planner(strategy) if isinstance(strategy, str) else strategy
-        self.retriever: Retriever | None = _cached_retriever(retriever, list(self.registry)) if isinstance(retriever, str) else retriever
+        self.retriever: Retriever | None = build_retriever(retriever, list(self.registry)) if isinstance(retriever, str) else retriever
         self.top_k = top_k
         self.alpha = alpha
         # What runs observed per (planned tool, tool): later runs' priors start from it.
@@ -248,7 +224,7 @@ class Agent:
                     yield ev.Finished(result=self._typed(finished))
                     return
                 value = (approvals or Approvals()).command(list(state.interrupts or ()), self.registry)
-            collected = _Collector(payload["request"] if payload else _request_of(state))
+            collected = PartialResult(payload["request"] if payload else request_of(state))
             final: dict[str, Any] | None = None
             try:
                 async for mode, item in flow.astream(value, config, stream_mode=["custom", "updates"], durability="sync"):
@@ -288,45 +264,6 @@ async def _last_result(events: AsyncIterator[ev.Event]) -> RunResult:
             result = event.result
     assert result is not None
     return result
-
-
-def _request_of(state: Any) -> str:
-    for task_ in getattr(state, "tasks", ()) or ():
-        inputs = getattr(task_, "input", None)
-        if isinstance(inputs, dict) and isinstance(inputs.get("request"), str):
-            return inputs["request"]
-    return ""
-
-
-class _Collector:
-    """Builds a partial RunResult from streamed events, for runs that stop early."""
-
-    def __init__(self, request: str):
-        self.request = request
-        self.retrieved: list[RetrievedTool] = []
-        self.plan: TaskPlan | None = None
-        self.path: ToolPathResult | None = None
-        self.nodes: dict[int, NodeResult] = {}
-        self.usage: dict[str, Usage] = {}
-
-    def see(self, event: Any) -> None:
-        if isinstance(event, ev.Retrieved):
-            self.retrieved = event.tools
-        elif isinstance(event, ev.Planned):
-            self.plan = event.plan
-            self.request = self.request or ""
-        elif isinstance(event, ev.PathChosen):
-            self.path = event.path
-        elif isinstance(event, ev.NodeFinished):
-            self.nodes[event.result.index] = event.result
-        elif isinstance(event, ev.ModelCalled):
-            self.usage[event.role] = self.usage.get(event.role, Usage()) + event.usage
-
-    def result(self, thread_id: str, status: RunStatus, error: str | None = None) -> RunResult:
-        return RunResult(
-            request=self.request, status=status, retrieved=self.retrieved, plan=self.plan, path=self.path,
-            nodes=[self.nodes[i] for i in sorted(self.nodes)], usage=self.usage, thread_id=thread_id, error=error,
-        )  # fmt: skip
 
 
 __all__ = ["Agent"]

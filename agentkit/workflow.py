@@ -23,7 +23,7 @@ from .executor import PlanExecutor
 from .models import Usage
 from .plan import TaskPlan
 from .problem import path_result, step_texts
-from .result import NodeResult, NodeStatus, RetrievedTool, RunResult, RunStatus
+from .result import NodeResult, NodeStatus, RetrievedTool, RunResult, RunStatus, ToolPathResult
 from .roles import Caller, Summarizer, Summary
 from .sanitize import safe_output
 
@@ -213,4 +213,45 @@ def run_status(results: list[NodeResult]) -> RunStatus:
     return RunStatus.FAILED if ok == 0 else RunStatus.PARTIAL
 
 
-__all__ = ["Conversation", "Turn", "build_workflow", "run_status", "structural_problems", "turn_of"]
+def request_of(state: Any) -> str:
+    for task_ in getattr(state, "tasks", ()) or ():
+        inputs = getattr(task_, "input", None)
+        if isinstance(inputs, dict) and isinstance(inputs.get("request"), str):
+            return inputs["request"]
+    return ""
+
+
+class PartialResult:
+    """Builds a partial RunResult from streamed events, for runs that stop early."""
+
+    def __init__(self, request: str):
+        self.request = request
+        self.retrieved: list[RetrievedTool] = []
+        self.plan: TaskPlan | None = None
+        self.path: ToolPathResult | None = None
+        self.nodes: dict[int, NodeResult] = {}
+        self.usage: dict[str, Usage] = {}
+
+    def see(self, event: Any) -> None:
+        if isinstance(event, ev.Retrieved):
+            self.retrieved = event.tools
+        elif isinstance(event, ev.Planned):
+            self.plan = event.plan
+            self.request = self.request or ""
+        elif isinstance(event, ev.PathChosen):
+            self.path = event.path
+        elif isinstance(event, ev.NodeFinished):
+            self.nodes[event.result.index] = event.result
+        elif isinstance(event, ev.ModelCalled):
+            self.usage[event.role] = self.usage.get(event.role, Usage()) + event.usage
+
+    def result(self, thread_id: str, status: RunStatus, error: str | None = None) -> RunResult:
+        return RunResult(
+            request=self.request, status=status, retrieved=self.retrieved, plan=self.plan, path=self.path,
+            nodes=[self.nodes[i] for i in sorted(self.nodes)], usage=self.usage, thread_id=thread_id, error=error,
+        )  # fmt: skip
+
+
+__all__ = [
+    "PartialResult",
+    "request_of","Conversation", "Turn", "build_workflow", "run_status", "structural_problems", "turn_of"]
