@@ -312,8 +312,8 @@ async def test_reference_samples_as_upstream_does():
 
     model = ScriptedModel(['{"task_steps": [], "task_nodes": []}'])
     await ReferenceSystem(TEMPORAL, model).predict("Wake me at 9.")
-    call = model.calls[0]
-    assert (call["temperature"], call["top_p"], call["presence_penalty"]) == (0.2, 0.1, 1.05)
+    settings = model.calls[0]["settings"]
+    assert (settings.temperature, settings.top_p, settings.presence_penalty, settings.max_tokens) == (0.2, 0.1, 1.05, 2000)
 
 
 # -- retrieval -----------------------------------------------------------------------------

@@ -1,18 +1,20 @@
-"""The Ray backend of ``agentkit bench taskbench``: samples spread over the workers of a Ray cluster.
+"""The Ray backend of the benchmark kit (``agentkit bench taskbench|bfcl --backend ray``): samples spread
+over the workers of a Ray cluster.
 
-Evaluations outgrow one machine: each worker is a Ray actor that builds the system once (so a local
-model loads once per worker, not per sample) and predicts one sample at a time. The driver keeps
-``--concurrency`` workers busy and records every outcome as it arrives through the same code as the
-local backend (:func:`agentkit.bench.run.record_samples`), so predictions, failures, resumes,
-metrics and the report are the same whichever backend ran them.
+Evaluations outgrow one machine: each worker is a Ray actor that builds the benchmark's predictor
+once (so a local model loads once per worker, not per sample) and answers one sample at a time. The
+driver keeps ``--concurrency`` workers busy and records every outcome as it arrives through the same
+code as the local backend (:mod:`agentkit.bench.kit`), so records, failures, resumes, metrics and
+reports are the same whichever backend ran them.
 
-What travels to the workers: the system's name and options, the *path* of the domain folder, the
-model spec (a worker loads it itself; a model object, including a ``fake:`` model, which is
-registered in the driver only, travels pickled) and each sample's id and request (never the gold
-answers). Nothing else is uploaded (no ``runtime_env`` ``working_dir``), so neither the repository
-nor its data folders are shipped. On a remote cluster therefore every node needs agentkit installed
-(with the extras its model backend needs) and the domain folder readable at the same absolute path
-(a shared file system). Each worker reserves one CPU of the cluster.
+What travels to the workers: the predictor's factory over plain data (for TaskBench: the system's
+name and options, the *path* of the domain folder, the model spec; a model object, including a
+``fake:`` model, which is registered in the driver only, travels pickled) and what of each sample
+the benchmark sends (TaskBench: id and request, never the gold answer; BFCL: the question and its
+functions, scored in the driver). Nothing else is uploaded (no ``runtime_env`` ``working_dir``), so
+neither the repository nor its data folders are shipped. On a remote cluster therefore every node
+needs agentkit installed (with the extras its model backend needs) and the data readable at the same
+absolute path (a shared file system). Each worker reserves one CPU of the cluster.
 """
 
 from __future__ import annotations
@@ -21,12 +23,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
-from agentkit.bench.run import Outcome, Sample, make_system, predict_one
+from agentkit.bench.kit import Outcome, Predictor
 from agentkit.errors import ConfigError, RunError
 from agentkit.models import ChatModel
 
@@ -70,26 +71,25 @@ def ray_session(address: str | None, num_cpus: int) -> Iterator[ModuleType]:
 
 
 class Worker:
-    """One Ray actor: the system, built once from plain data, predicting one sample at a time."""
+    """One Ray actor: a predictor built once from plain data (``factory``), answering one sample at a time."""
 
-    def __init__(self, system: str, data_dir: str, model: str | ChatModel, options: dict[str, Any]):
-        from agentkit.models import load_model
-
+    def __init__(self, factory: Callable[[], Predictor[Any]]):
         # A constructor that raises leaves the driver only a traceback string; kept, the error
         # itself reaches the driver through excluded_ids() (the first call) and stays typed.
         self.broken: Exception | None = None
         try:
-            self.system = make_system(system, data_dir, load_model(model), **options)
+            self.predictor = factory()
         except Exception as exc:  # noqa: BLE001 - re-raised by excluded_ids()
             self.broken = exc
 
     async def excluded_ids(self) -> set[str]:
+        """The ids the predictor must not be scored on (e.g. demos it shows); raises what building it raised."""
         if self.broken is not None:
             raise self.broken
-        return self.system.excluded_ids
+        return set(getattr(self.predictor, "excluded_ids", set()))
 
-    async def predict(self, sample_id: str, request: str) -> Outcome:
-        return await predict_one(self.system, sample_id, request)
+    async def predict(self, sample: Any) -> Outcome:
+        return await self.predictor.predict(sample)
 
 
 def model_source(model: str | ChatModel) -> str | ChatModel:
@@ -103,40 +103,46 @@ def model_source(model: str | ChatModel) -> str | ChatModel:
 
 
 class RayWorkers:
-    """``n`` workers on the cluster, each holding a built system; :meth:`outcomes` keeps them all busy."""
+    """``n`` workers on the cluster, each holding a predictor built by ``factory``; :meth:`outcomes` keeps them all busy.
 
-    def __init__(self, ray: ModuleType, system: str, data_dir: Path, model: str | ChatModel, options: dict[str, Any], n: int):
+    ``factory`` (pickled to each worker: a module-level function or a ``functools.partial`` of
+    one, over plain data) builds the predictor; ``to_wire(sample)`` is what of a sample travels
+    (default: the sample itself; TaskBench sends the id and request only, never the gold answer).
+    """
+
+    def __init__(self, ray: ModuleType, factory: Callable[[], Predictor[Any]], n: int, *, what: str = "predictor",
+                 to_wire: Callable[[Any], Any] | None = None):  # fmt: skip
         cpus = ray.cluster_resources().get("CPU", 0)
         if cpus < n:
             raise ConfigError(f"--concurrency {n} needs {n} CPUs on the Ray cluster, which has {cpus:g}: lower --concurrency")
         # Arguments go inline (no ray.put): a restarted worker needs them again, and an object-store
         # argument of a restartable actor can go out of scope (Ray warns about exactly that).
-        source, folder = model_source(model), str(data_dir.resolve())
         actor = ray.remote(Worker).options(num_cpus=1, max_concurrency=1, max_restarts=MAX_RESTARTS)
         try:
-            self.actors = [actor.remote(system, folder, source, options) for _ in range(n)]
+            self.actors = [actor.remote(factory) for _ in range(n)]
         except TypeError as exc:  # an object that cannot be pickled, e.g. a loaded llama.cpp model
             raise ConfigError(f"the ray backend cannot send this model to its workers ({exc}): pass a model spec instead") from None
         self.ray = ray
-        self.system = system
+        self.what = what
+        self.to_wire = to_wire or (lambda sample: sample)
 
     def excluded_ids(self) -> set[str]:
         """Waits until every worker has built its system; a worker that cannot is a clear error, not a hang."""
         try:
             found = self.ray.get([a.excluded_ids.remote() for a in self.actors])
         except self.ray.exceptions.RayError as exc:
-            raise _worker_error(exc, f"a Ray worker could not build the {self.system} system") from None
+            raise _worker_error(exc, f"a Ray worker could not build the {self.what}") from None
         return set().union(*found)
 
-    async def outcomes(self, samples: list[Sample]) -> AsyncIterator[Outcome]:
+    async def outcomes(self, samples: Sequence[Any]) -> AsyncIterator[Outcome]:
         """Each worker gets the next sample as soon as it is free; outcomes come back as they finish."""
         queue = samples[::-1]  # pop() from the end: gold order
         idle = list(self.actors)
-        running: dict[asyncio.Future[Any], tuple[Any, Sample, float]] = {}
+        running: dict[asyncio.Future[Any], tuple[Any, Any, float]] = {}
         while queue or running:
             while queue and idle:
                 actor, sample = idle.pop(), queue.pop()
-                ref = actor.predict.remote(sample.id, sample.request)
+                ref = actor.predict.remote(self.to_wire(sample))
                 running[asyncio.wrap_future(ref.future())] = (actor, sample, time.perf_counter())
             finished, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
             for future in finished:

@@ -23,15 +23,16 @@ above, so a run started on one backend resumes on the other.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import shutil
-import statistics
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from agentkit.bench.kit import Backend, JsonlWriter, Outcome, RunFolder, failure, local_backend, log_record, timing
 from agentkit.bench.taskbench_data import Dependency, gold_file, load_gold, load_predictions, load_user_requests
 from agentkit.bench.taskbench_score import score_predictions
 from agentkit.errors import ConfigError
@@ -187,66 +188,10 @@ class RunSummary:
     metrics: dict[str, Any] = field(default_factory=dict)
 
 
-class _Writer:
-    """Appends JSON lines and flushes each one, so a crash loses at most the line being written."""
-
-    def __init__(self, path: Path):
-        if path.exists() and path.stat().st_size and not path.read_bytes().endswith(b"\n"):
-            with path.open("ab") as fh:  # a line cut by a crash: keep it on its own line
-                fh.write(b"\n")
-        self.fh = path.open("a", encoding="utf-8")
-
-    def write(self, record: dict[str, Any]) -> None:
-        self.fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-        self.fh.flush()
-
-    def close(self) -> None:
-        self.fh.close()
-
-
-def _raw_output(exc: BaseException) -> dict[str, Any]:
-    """What the model said, when the error carries it (unparseable answer, invalid plan), capped."""
-    raw = getattr(exc, "raw", None)
-    partial = getattr(exc, "partial", None)
-    if not raw and partial is not None and getattr(partial, "raw", None):
-        raw = "\n---\n".join(partial.raw)
-    return {"raw": raw[:_RAW_CHARS]} if isinstance(raw, str) and raw else {}
-
-
-_RAW_CHARS = 4000
-
-
-def _check_resume(out: Path, info: dict[str, Any]) -> None:
-    path = out / "run.json"
-    if path.is_file():
-        try:
-            before = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            raise ConfigError(f"{path}: not valid JSON; remove it or use another --out") from None
-        for key in RUN_KEYS:
-            if before.get(key) != info.get(key):
-                raise ConfigError(
-                    f"{out} holds a run with {key}={before.get(key)!r}, not {info.get(key)!r}: use another --out to start a new run"
-                )
-
-
 def done_ids(predictions: Path) -> set[str]:
     if not predictions.is_file():
         return set()
     return {pid for pid, record in load_predictions(predictions).records.items() if record.result is not None}
-
-
-@dataclass
-class Outcome:
-    """What predicting one sample gave, as plain data (it crosses process boundaries on the Ray backend)."""
-
-    id: str
-    elapsed_s: float
-    result: dict[str, Any] | None = None  # None: the sample failed
-    usage: Usage | None = None
-    error_type: str = ""
-    error: str = ""
-    raw: str | None = None  # what the model said, when a failure carries it
 
 
 async def predict_one(system: System, sample_id: str, request: str) -> Outcome:
@@ -255,38 +200,51 @@ async def predict_one(system: System, sample_id: str, request: str) -> Outcome:
     try:
         result, usage = await system.predict(request, sample_id=sample_id)
     except Exception as exc:  # noqa: BLE001 - recorded per sample
-        elapsed = time.perf_counter() - started
-        return Outcome(sample_id, elapsed, error_type=type(exc).__name__, error=str(exc), raw=_raw_output(exc).get("raw"))
+        return failure(sample_id, started, exc)
     return Outcome(sample_id, time.perf_counter() - started, result=result, usage=usage)
 
 
-Predictor = Callable[[list[Sample]], AsyncIterator[Outcome]]
-"""Runs the pending samples somewhere (this process, a Ray cluster) and yields each outcome as it arrives."""
+@dataclass(frozen=True)
+class Request:
+    """What of a sample a predictor sees (and a Ray worker receives): its id and request, never the gold answer."""
+
+    id: str
+    request: str
 
 
-def local_predictor(system: System, concurrency: int = 1) -> Predictor:
+def to_request(sample: Sample) -> Request:
+    return Request(sample.id, sample.request)
+
+
+class SystemPredictor:
+    """A TaskBench system as the kit's predictor."""
+
+    def __init__(self, system: System):
+        self.system = system
+
+    @property
+    def excluded_ids(self) -> set[str]:
+        return self.system.excluded_ids
+
+    async def predict(self, sample: Sample | Request) -> Outcome:
+        return await predict_one(self.system, sample.id, sample.request)
+
+
+def build_predictor(system: str, data_dir: str | Path, model: str | ChatModel | None, options: dict[str, Any]) -> SystemPredictor:
+    """The predictor of ``system``, built from plain data (what each Ray worker does)."""
+    from agentkit.models import load_model
+
+    chat_model = None if system == "nearest" or model is None else load_model(model)
+    return SystemPredictor(make_system(system, data_dir, chat_model, **options))  # type: ignore[arg-type]
+
+
+def local_predictor(system: System, concurrency: int = 1) -> Backend:
     """Up to ``concurrency`` samples in flight at once on one system in this process."""
-
-    async def outcomes(samples: list[Sample]) -> AsyncIterator[Outcome]:
-        gate = asyncio.Semaphore(concurrency)
-
-        async def one(sample: Sample) -> Outcome:
-            async with gate:
-                return await predict_one(system, sample.id, sample.request)
-
-        tasks = [asyncio.ensure_future(one(s)) for s in samples]  # created in order: the gate admits them in order
-        try:
-            for next_done in asyncio.as_completed(tasks):
-                yield await next_done
-        finally:
-            for task in tasks:
-                task.cancel()
-
-    return outcomes
+    return local_backend(SystemPredictor(system), concurrency)
 
 
 async def record_samples(
-    predictor: Predictor,
+    predictor: Backend,
     samples: list[Sample],
     out: Path,
     *,
@@ -300,24 +258,18 @@ async def record_samples(
     by_id = {s.id: s for s in pending}
     if on_start:
         on_start(len(samples) - len(pending))
-    predictions, errors, log = (_Writer(out / name) for name in ("predictions.jsonl", "errors.jsonl", "samples.jsonl"))
+    predictions, errors, log = (JsonlWriter(out / name) for name in ("predictions.jsonl", "errors.jsonl", "samples.jsonl"))
     counts = {"done": 0, "failed": 0}
     try:
         async for outcome in predictor(pending):
-            elapsed = round(outcome.elapsed_s, 3)
             if outcome.result is None:
                 raw = {"raw": outcome.raw} if outcome.raw else {}
                 errors.write({"id": outcome.id, "error_type": outcome.error_type, "error": outcome.error, **raw})
-                log.write({"id": outcome.id, "status": "error", "elapsed_s": elapsed})
                 counts["failed"] += 1
             else:
-                usage = outcome.usage or Usage()
                 predictions.write({"id": outcome.id, "result": outcome.result})
-                log.write({
-                    "id": outcome.id, "status": "ok", "elapsed_s": elapsed, "model_calls": usage.calls,
-                    "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-                })  # fmt: skip
                 counts["done"] += 1
+            log.write(log_record(outcome))
             if on_done:
                 on_done(by_id[outcome.id], outcome.result is not None)
     finally:
@@ -336,50 +288,14 @@ async def run_samples(
     on_done: Callable[[Sample, bool], None] | None = None,
 ) -> tuple[int, int, int]:
     """Predict every sample not yet in ``out/predictions.jsonl`` in this process; returns (skipped, done, failed)."""
-    if concurrency < 1:
-        raise ConfigError(f"--concurrency must be at least 1, got {concurrency}")
     return await record_samples(local_predictor(system, concurrency), samples, out, on_start=on_start, on_done=on_done)
-
-
-def timing(out: Path, ids: set[str]) -> dict[str, Any]:
-    """Time per sample over every attempt logged for ``ids`` (across resumes); the last attempt per id wins."""
-    last: dict[str, dict[str, Any]] = {}
-    path = out / "samples.jsonl"
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and record.get("id") in ids:
-                last[record["id"]] = record
-    times = [r["elapsed_s"] for r in last.values() if isinstance(r.get("elapsed_s"), (int, float))]
-    ok = [r for r in last.values() if r.get("status") == "ok"]
-    return {
-        "attempted": len(last),
-        "ok": len(ok),
-        "errors": len(last) - len(ok),
-        "mean_s_per_sample": statistics.fmean(times) if times else None,
-        "median_s_per_sample": statistics.median(times) if times else None,
-        "total_s": sum(times),
-        "mean_completion_tokens": statistics.fmean(r.get("completion_tokens", 0) for r in ok) if ok else None,
-    }
 
 
 def last_errors(out: Path, ids: set[str]) -> dict[str, dict[str, Any]]:
     """The latest recorded error of each id in ``ids`` that still has no prediction."""
-    path = out / "errors.jsonl"
     predicted = done_ids(out / "predictions.jsonl")
-    found: dict[str, dict[str, Any]] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(record, dict) and record.get("id") in ids and record["id"] not in predicted:
-                found[record["id"]] = record
-    return found
+    folder = RunFolder(out, {}, ())
+    return {r["id"]: r for r in folder.read("errors.jsonl") if r.get("id") in ids and r["id"] not in predicted}
 
 
 def finish(out: Path, data_dir: Path, samples: list[Sample], info: dict[str, Any]) -> dict[str, Any]:
@@ -398,7 +314,7 @@ def finish(out: Path, data_dir: Path, samples: list[Sample], info: dict[str, Any
     metrics = {
         "run": info,
         "samples": len(samples),
-        "timing": timing(out, ids),
+        "timing": timing(RunFolder(out, info, RUN_KEYS), ids),
         "errors": {i: {"error_type": e.get("error_type"), "error": e.get("error")} for i, e in last_errors(out, ids).items()},
         "official": official.model_dump(mode="json"),
         "strict": strict.model_dump(mode="json"),
@@ -414,10 +330,12 @@ __all__ = [
     "TYPES",
     "AgentkitSystem",
     "Outcome",
-    "Predictor",
+    "Request",
     "RunSummary",
     "Sample",
     "System",
+    "SystemPredictor",
+    "build_predictor",
     "done_ids",
     "finish",
     "load_samples",
@@ -461,16 +379,59 @@ def run_taskbench(
     a sample never sees itself. ``on_start(total, already_done)`` and ``on_done(sample, ok)`` drive a
     progress display.
     """
-    from agentkit.models import load_model, parse_model_spec
-
     data_dir = Path(data_dir)
+    _check_options(data_dir, model, system, retriever, concurrency, backend, address, k, type, limit)
+    examples = _examples_file(data_dir, system, examples)
+    info = _run_info(data_dir, model, system, type, limit, retriever, top_k, strategy, demos, reformat, max_tokens, examples, k)
+    folder = RunFolder(out, info, RUN_KEYS)
+    folder.check_resume()
+    system_options: dict[str, Any] = {
+        "retriever": retriever, "top_k": top_k, "strategy": strategy, "demos": demos, "reformat": reformat, "max_tokens": max_tokens,
+        "examples": None if examples is None else str(examples), "k": k,
+    }  # fmt: skip
+
+    def run(predictor: Backend, excluded: set[str]) -> tuple[list[Sample], tuple[int, int, int]]:
+        folder.start()
+        samples = load_samples(data_dir, type=type, limit=limit, exclude=excluded)
+
+        def started(already: int) -> None:
+            if on_start:
+                on_start(len(samples), already)
+
+        return samples, asyncio.run(record_samples(predictor, samples, folder.path, on_start=started, on_done=on_done))
+
+    if backend == "ray":
+        from agentkit.bench.ray_backend import RayWorkers, model_source, ray_session
+
+        with ray_session(address, num_cpus=concurrency) as ray:
+            source = None if system == "nearest" else model_source(model)
+            factory = functools.partial(build_predictor, system, str(data_dir.resolve()), source, system_options)
+            workers = RayWorkers(ray, factory, concurrency, what=f"{system} system", to_wire=to_request)
+            samples, (skipped, done, failed) = run(workers.outcomes, workers.excluded_ids())
+    else:
+        from agentkit.models import load_model
+
+        runner = make_system(system, data_dir, None if system == "nearest" else load_model(model), **system_options)  # type: ignore[arg-type]
+        samples, (skipped, done, failed) = run(local_predictor(runner, concurrency), runner.excluded_ids)
+    metrics = finish(folder.path, data_dir, samples, info)
+    return RunSummary(out=folder.path, selected=len(samples), skipped=skipped, done=done, failed=failed, metrics=metrics)
+
+
+def _check_options(
+    data_dir: Path, model: str | ChatModel, system: str, retriever: str | None, concurrency: int, backend: str,
+    address: str | None, k: int, type: str | None, limit: int | None,
+) -> None:  # fmt: skip
+    """Every option checked before anything slow or written: one clear ConfigError."""
+    from agentkit.models import parse_model_spec
+    from agentkit.retrieval.registry import RETRIEVERS
+
     if not data_dir.exists():
         raise ConfigError(f"{data_dir}: no such folder")
-    gold_file(data_dir)  # a clear error before anything slow
+    gold_file(data_dir)
     if system not in SYSTEMS:
         raise ConfigError(f"unknown --system {system!r} (expected {' or '.join(SYSTEMS)})")
-    if retriever not in (None, "bm25", "dense", "hybrid"):
-        raise ConfigError(f"unknown --retriever {retriever!r} (expected hybrid, bm25, dense or none)")
+    if retriever is not None and retriever not in RETRIEVERS:
+        raise ConfigError(f"unknown --retriever {retriever!r} (expected {', '.join(RETRIEVERS.names())} or none)")
     if concurrency < 1:
         raise ConfigError(f"--concurrency must be at least 1, got {concurrency}")
     if backend not in BACKENDS:
@@ -484,15 +445,26 @@ def run_taskbench(
     load_samples(data_dir, type=type, limit=limit)  # validates --type / --limit early
     if isinstance(model, str) and system != "nearest":
         parse_model_spec(model)
-    model_name = "none" if system == "nearest" else model if isinstance(model, str) else getattr(model, "name", type_name(model))
     if k < 1:
         raise ConfigError(f"--k must be at least 1, got {k}")
+
+
+def _examples_file(data_dir: Path, system: str, examples: str | Path | None) -> Path | None:
+    """The example bank to use, resolved (the nearest system copies the domain's own data by default)."""
     if examples is not None:
-        examples = Path(examples).resolve()
-        if not examples.exists():
-            raise ConfigError(f"{examples}: no such example file (--examples)")
-    elif system == "nearest":
-        examples = gold_file(data_dir).resolve()
+        path = Path(examples).resolve()
+        if not path.exists():
+            raise ConfigError(f"{path}: no such example file (--examples)")
+        return path
+    return gold_file(data_dir).resolve() if system == "nearest" else None
+
+
+def _run_info(
+    data_dir: Path, model: str | ChatModel, system: str, type: str | None, limit: int | None, retriever: str | None,
+    top_k: int, strategy: str, demos: int, reformat: bool, max_tokens: int, examples: Path | None, k: int,
+) -> dict[str, Any]:  # fmt: skip
+    """What was run (run.json): the options that matter for the system, and what a resume must agree with."""
+    model_name = "none" if system == "nearest" else model if isinstance(model, str) else getattr(model, "name", type_name(model))
     bank = {"examples": None if examples is None else str(examples), "k": k if examples is not None else None}
     options: dict[str, Any] = (
         {"retriever": retriever, "top_k": top_k, "strategy": strategy, **bank}
@@ -500,36 +472,7 @@ def run_taskbench(
         else {"examples": bank["examples"]} if system == "nearest"
         else {"demos": demos, "reformat": reformat, "max_tokens": max_tokens}
     )  # fmt: skip
-    info = {"system": system, "model": model_name, "data": str(data_dir.resolve()), "options": options, "type": type, "limit": limit}
-    out = Path(out)
-    _check_resume(out, info)
-    system_options: dict[str, Any] = {
-        "retriever": retriever, "top_k": top_k, "strategy": strategy, "demos": demos, "reformat": reformat, "max_tokens": max_tokens,
-        "examples": None if examples is None else str(examples), "k": k,
-    }  # fmt: skip
-
-    def run(predictor: Predictor, excluded: set[str]) -> tuple[list[Sample], tuple[int, int, int]]:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-        samples = load_samples(data_dir, type=type, limit=limit, exclude=excluded)
-
-        def started(already: int) -> None:
-            if on_start:
-                on_start(len(samples), already)
-
-        return samples, asyncio.run(record_samples(predictor, samples, out, on_start=started, on_done=on_done))
-
-    if backend == "ray":
-        from agentkit.bench.ray_backend import RayWorkers, ray_session
-
-        with ray_session(address, num_cpus=concurrency) as ray:
-            workers = RayWorkers(ray, system, data_dir, model, system_options, concurrency)
-            samples, (skipped, done, failed) = run(workers.outcomes, workers.excluded_ids())
-    else:
-        runner = make_system(system, data_dir, None if system == "nearest" else load_model(model), **system_options)  # type: ignore[arg-type]
-        samples, (skipped, done, failed) = run(local_predictor(runner, concurrency), runner.excluded_ids)
-    metrics = finish(out, data_dir, samples, info)
-    return RunSummary(out=out, selected=len(samples), skipped=skipped, done=done, failed=failed, metrics=metrics)
+    return {"system": system, "model": model_name, "data": str(data_dir.resolve()), "options": options, "type": type, "limit": limit}
 
 
 def type_name(value: Any) -> str:
