@@ -31,7 +31,7 @@ from .registry import ToolRegistry
 from .result import RetrievedTool, RunResult, RunStatus
 from .retrieval import Retriever, build_retriever
 from .search import ToolStats
-from .tool import Tool
+from .sources import LoadedTools, ToolSource, load_tools
 from .toolgraph import ToolGraph
 from .typed_output import OutputSpec, OutputType
 from .workflow import Conversation, PartialResult, Turn, build_workflow, request_of
@@ -52,7 +52,7 @@ class Agent:
 
     def __init__(
         self,
-        tools: ToolRegistry | Iterable[Tool],
+        tools: ToolRegistry | Iterable[ToolSource] | LoadedTools,
         *,
         model: str | ChatModel = DEFAULT_MODEL,
         planner: str | ChatModel | None = None,
@@ -73,7 +73,11 @@ class Agent:
     ):
         from .planners import get_planner
 
-        self.registry = tools if isinstance(tools, ToolRegistry) else ToolRegistry(tools)
+        if isinstance(tools, ToolRegistry):
+            self.registry = tools
+        else:  # packs, files, folders, MCP configs, LangChain tools, Tools: whatever load_tools takes
+            loaded = load_tools(tools)
+            self.registry, links = loaded.registry, [*loaded.links, *links]
         if len(self.registry) == 0:
             raise ConfigError("an agent needs at least one tool")
         if not 0.0 <= alpha <= 1.0:

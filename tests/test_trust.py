@@ -547,3 +547,8 @@ async def test_a_huge_upstream_output_does_not_overflow_the_default_models_conte
     result = await agent.run("fetch page a")
     assert result.status == RunStatus.OK and result.nodes[0].status == NodeStatus.OK
     assert result.answer
+
+
+def test_an_agent_takes_tool_sources_as_the_cli_does():
+    agent = Agent(["math", "datetime"], model=roles(plan(("calculate", {"expression": "1+1"}))), retriever=None)
+    assert {"calculate", "weekday"} <= set(agent.registry.names)
