@@ -1,17 +1,16 @@
 """An agent inside a small FastAPI service: one conversation per client, events streamed as SSE.
 
     POST /run     {"request": "...", "session": "..."?}  -> the typed RunResult as JSON, plus "session"
-    POST /stream  {"request": "...", "session": "..."?}  -> Server-Sent Events: one `data: <event JSON>`
-                  per event, the last "finished" (or {"kind": "error", ...}); keep-alive pings
-                  (`: ping` comments) while the run works quietly, e.g. in a slow tool
+    POST /stream  {"request": "...", "session": "..."?}  -> Server-Sent Events, `data: <event JSON>` each,
+                  the last "finished" (or {"kind": "error", ...}); `: ping` comments keep a quiet stream alive
 
 Each client is one conversation: it sends back the ``session`` it was given (also set as
 the ``agentkit_session`` cookie, so browsers need nothing), and its requests run as that
 thread (``agent.run(request, thread_id=session)``) one at a time. When the client goes away
-mid-stream the run is cancelled (its tool calls too) and the connection closes cleanly.
+mid-stream the run is cancelled, tool calls too (``agentkit.streaming.detached``), and the
+connection closes cleanly.
 
-`create_app(agent)` wraps any Agent; `app` is the math pack on the default local model, built
-on first use. Run it and ask:
+`create_app(agent)` wraps any Agent; `app` is the math pack on the default model, built on first use:
 
     uvicorn examples.web_service:app          # from the repository root
     curl -N -X POST localhost:8000/stream -H 'content-type: application/json' \\
@@ -24,11 +23,9 @@ import asyncio
 import functools
 import json
 import uuid
+import weakref
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
-import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
@@ -36,6 +33,7 @@ from sse_starlette import EventSourceResponse
 
 from agentkit import Agent, AgentkitError
 from agentkit.errors import RunCancelledError
+from agentkit.streaming import detached  # the run in a task of its own: a client that leaves really stops it
 
 COOKIE = "agentkit_session"
 
@@ -45,65 +43,21 @@ class Ask(BaseModel):
     session: str | None = Field(default=None, max_length=128, description="the conversation to continue (default: the cookie's, else a new one)")
 
 
-def _error(exc: AgentkitError) -> dict:
+def _error(exc: AgentkitError) -> dict:  # a failed run, as JSON
     return {"kind": "error", "status": "failed", "error_type": type(exc).__name__, "error": str(exc)}
-
-
-async def in_own_task(events: AsyncIterator[Any], *, unwind_s: float = 10.0) -> AsyncIterator[Any]:
-    """``events``, consumed by a task of its own that is cancelled once, plainly, when the client goes away.
-
-    Starlette and sse-starlette stop a disconnected client's response with an anyio cancel
-    scope, which cancels the task again at every ``await``: that cuts short LangGraph's own
-    clean-up, and the run's tool calls would go on in the background. Here the run lives in
-    a separate task; on disconnect it gets one ``cancel()`` and up to ``unwind_s`` seconds
-    (shielded) to unwind, so its tools are cancelled and the conversation is free again.
-    """
-    # Unbounded, so the pump never waits on the queue: a cancel always lands inside the run itself.
-    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-
-    async def pump() -> None:
-        try:
-            async for event in events:
-                await queue.put(("event", event))
-        except Exception as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
-            await queue.put(("error", exc))
-            return
-        await queue.put(("end", None))
-
-    task = asyncio.create_task(pump())
-    try:
-        while True:
-            kind, item = await queue.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        if not task.done():
-            task.cancel()
-            with anyio.CancelScope(shield=True):
-                await asyncio.wait([task], timeout=unwind_s)
 
 
 def create_app(agent: Agent, *, ping: float = 15.0, send_timeout: float = 30.0) -> FastAPI:
     """The service; ``ping``: seconds between keep-alive comments on a quiet stream; a client that
     stops reading for ``send_timeout`` seconds is dropped (its run cancelled)."""
     api = FastAPI(title="agentkit service")
-    turns: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # per conversation: its lock and how many use it
+    turns: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()  # gone when unused
 
-    @asynccontextmanager
-    async def turn(session: str) -> AsyncIterator[None]:
-        """One run at a time per conversation; the lock is dropped when nobody holds or awaits it."""
-        lock, users = turns.setdefault(session, (asyncio.Lock(), [0]))
-        users[0] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            users[0] -= 1
-            if not users[0]:
-                del turns[session]
+    def turn(session: str) -> asyncio.Lock:  # one run at a time per conversation
+        lock = turns.get(session)
+        if lock is None:
+            lock = turns[session] = asyncio.Lock()
+        return lock
 
     def session_of(ask: Ask, http: Request) -> str:
         return ask.session or http.cookies.get(COOKIE) or uuid.uuid4().hex
@@ -130,7 +84,7 @@ def create_app(agent: Agent, *, ping: float = 15.0, send_timeout: float = 30.0) 
         async def events() -> AsyncIterator[dict]:
             async with turn(session):
                 try:
-                    async for event in in_own_task(agent.stream(ask.request, thread_id=session)):
+                    async for event in detached(agent.stream(ask.request, thread_id=session)):
                         yield {"data": event.model_dump_json()}
                 except RunCancelledError:  # the client went away: nobody to tell
                     return
@@ -138,8 +92,7 @@ def create_app(agent: Agent, *, ping: float = 15.0, send_timeout: float = 30.0) 
                     yield {"data": json.dumps(_error(exc))}
 
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}  # no proxy buffering
-        response = EventSourceResponse(events(), ping=ping, send_timeout=send_timeout, headers=headers, sep="\n")
-        return remember(response, session)
+        return remember(EventSourceResponse(events(), ping=ping, send_timeout=send_timeout, headers=headers, sep="\n"), session)
 
     return api
 

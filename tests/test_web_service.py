@@ -101,6 +101,28 @@ def test_a_client_that_goes_away_cancels_its_run_and_the_server_carries_on(serve
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
 
 
+async def test_detached_lets_a_consumer_cancelled_by_anyio_stop_the_run():
+    """What Starlette does to a response whose client left: an anyio cancel scope, re-delivered at every await."""
+    import anyio
+
+    from agentkit.streaming import detached
+
+    STARTED.clear()
+    CANCELLED.clear()
+    agent = Agent([slow], model=plan_model(wait_plan(30.0)), retriever=None)
+
+    async def consume() -> None:
+        async for _ in detached(agent.stream("wait long")):
+            pass
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(consume)
+        while not STARTED.is_set():
+            await asyncio.sleep(0.01)
+        group.cancel_scope.cancel()
+    assert CANCELLED.is_set()  # the run unwound (its tool cancelled) before the consumer was done
+
+
 def test_each_client_is_one_conversation(serve):
     agent = Agent([slow], model=plan_model(wait_plan(0.0)), retriever=None)
     url = serve(web_service().create_app(agent))
