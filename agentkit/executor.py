@@ -258,6 +258,8 @@ class PlanExecutor:
 
     def _choose(self, sid: str) -> str | None:
         """The search's tool for ``sid`` now, or None when this subtask has no candidate left."""
+        if sid in self.search.abandoned:  # another node's stuck search gave it up
+            return None
         try:
             return self.search.best().assignments[sid].tool
         except UnsolvableError as exc:
