@@ -136,16 +136,24 @@ async def _traced(events: AsyncIterator[Any], run: RunTrace) -> AsyncIterator[An
                 break
             finally:
                 otel_context.detach(token)
-            run.see(event)
+            _safely(run.see, event)
             yield event
     except BaseException as exc:
         error = exc
         raise
     finally:
-        run.end(error)
+        _safely(run.end, error)
         aclose = getattr(events, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+def _safely(step: Callable[[Any], None], value: Any) -> None:
+    """Tracing never breaks a run: a failure to record is one warning."""
+    try:
+        step(value)
+    except Exception as exc:  # noqa: BLE001 - whatever the SDK or an exporter raises
+        log.warning("tracing: could not record %s: %s: %s", type(value).__name__, type(exc).__name__, exc)
 
 
 def _model_parts(name: str) -> tuple[str, str, dict[str, Any]]:

@@ -268,3 +268,16 @@ async def test_the_taskbench_harness_traces_each_sample_it_plans(spans):
     (chat,) = named["chat planned"]
     assert chat.attributes["agentkit.role"] == "planner" and chat.attributes["gen_ai.usage.input_tokens"] == usage.prompt_tokens
     assert "Image Classification" in named["retrieval"][0].attributes["agentkit.retrieval.tools"]
+
+
+async def test_a_tracing_failure_never_breaks_the_run(spans, monkeypatch, caplog):
+    def broken(self, event):
+        raise RuntimeError("exporter on fire")
+
+    monkeypatch.setattr(telemetry.RunTrace, "_model_called", broken)
+    monkeypatch.setitem(telemetry.RunTrace._handlers, telemetry.ev.ModelCalled, broken)
+    agent = Agent([flaky_ocr, backup_ocr], model=plan_model(one_node("backup_ocr", {"image": "b.png"})), retriever=None)
+    result = await agent.run("read b.png")
+    assert result.status.value == "ok" and result.nodes[0].output == "text of b.png"
+    assert "tracing: could not record ModelCalled: RuntimeError: exporter on fire" in caplog.text
+    assert by_name(spans.get_finished_spans())["invoke_agent agentkit"]  # the rest was recorded
