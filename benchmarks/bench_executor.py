@@ -15,7 +15,8 @@ Two windows are timed for each run:
 
 ``--tracing`` traces every run with the OpenTelemetry SDK (batch span processor, an exporter
 that counts and drops the spans), to measure what tracing adds; without it no tracer
-provider is set, as in an application that does not trace.
+provider is set, as in an application that does not trace. ``--ab-tracing`` runs only the
+overhead cases, tracing off and on alternately run by run, so both see the same load.
 
 Run: ``.venv/bin/python benchmarks/bench_executor.py [--seeds 5] [--nodes 20,50] [--profile] [--tracing]``
 """
@@ -301,10 +302,44 @@ def profile(shape: str, n: int, repeats: int, top: int) -> str:
     return "\n".join(lines)
 
 
+async def bench_tracing_ab(sizes: list[int], repeats: int, out: list[str]) -> None:
+    """Tracing off and on, alternating run by run in one process (so both see the same machine load).
+
+    "On" is a global SDK tracer provider with a batch processor (spans counted, dropped); "off"
+    is no provider, as in an application that does not trace. The provider is swapped through
+    the API's global between runs, which is what an application's ``set_tracer_provider`` sets.
+    """
+    from opentelemetry import trace
+
+    provider = enable_tracing()
+    out.append(f"tracing off vs on, alternating, zero-latency tools, median of {repeats} runs each (ms per node)")
+    header = f"{'shape':>8} {'nodes':>5} {'stage off':>9} {'stage on':>8} {'+ms':>6} {'cpu off':>7} {'cpu on':>6} {'+ms':>6}"
+    out.extend([header, "-" * len(header)])
+    for shape in ("chain", "fan-out"):
+        for n in sizes:
+            runs: dict[str, list[Timing]] = {"off": [], "on": []}
+            for _ in range(repeats):
+                for mode in ("off", "on"):
+                    trace._TRACER_PROVIDER = provider if mode == "on" else None  # type: ignore[attr-defined]
+                    runs[mode].append(await run_plan(shape_plan(shape, n), concurrency=10_000))
+            stage = {m: statistics.median(r.stage for r in rs) / n * 1e3 for m, rs in runs.items()}
+            cpu = {m: statistics.median(r.stage_cpu for r in rs) / n * 1e3 for m, rs in runs.items()}
+            out.append(
+                f"{shape:>8} {n:>5} {stage['off']:>9.2f} {stage['on']:>8.2f} {stage['on'] - stage['off']:>+6.2f} "
+                f"{cpu['off']:>7.2f} {cpu['on']:>6.2f} {cpu['on'] - cpu['off']:>+6.2f}"
+            )
+    trace._TRACER_PROVIDER = provider  # type: ignore[attr-defined]
+    provider.force_flush()
+    out.append(f"spans made and exported with tracing on: {_CountingExporter.spans:,}")
+
+
 async def main_async(args: argparse.Namespace) -> tuple[list[str], bool]:
     sizes = [int(x) for x in args.nodes.split(",")]
     await run_plan(shape_plan("chain", 5), 10)  # warm-up: imports, LangGraph compile paths
     out: list[str] = []
+    if args.ab_tracing:
+        await bench_tracing_ab([int(x) for x in args.overhead_nodes.split(",")], args.repeats, out)
+        return out, True
     mk = await bench_makespan(sizes, args.seeds, out)
     out.append("")
     oh = await bench_overhead([int(x) for x in args.overhead_nodes.split(",")], args.repeats, out)
@@ -360,6 +395,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="also cProfile the 100-node cases (automatic on a missed target)")
     parser.add_argument("--top", type=int, default=20, help="functions listed per profile")
     parser.add_argument("--tracing", action="store_true", help="trace every run (OpenTelemetry SDK; spans counted, then dropped)")
+    parser.add_argument("--ab-tracing", action="store_true", help="only the overhead cases, tracing off and on alternately (A/B under one load)")
     args = parser.parse_args()
     provider = enable_tracing() if args.tracing else None
 
