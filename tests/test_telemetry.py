@@ -281,3 +281,19 @@ async def test_a_tracing_failure_never_breaks_the_run(spans, monkeypatch, caplog
     assert result.status.value == "ok" and result.nodes[0].output == "text of b.png"
     assert "tracing: could not record ModelCalled: RuntimeError: exporter on fire" in caplog.text
     assert by_name(spans.get_finished_spans())["invoke_agent agentkit"]  # the rest was recorded
+
+
+def test_an_endpoint_without_the_sdk_or_with_an_unsupported_protocol_is_one_warning(monkeypatch, caplog):
+    import sys
+
+    monkeypatch.setattr(trace, "_TRACER_PROVIDER", None)
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setitem(sys.modules, "opentelemetry.exporter.otlp.proto.http.trace_exporter", None)  # as if not installed
+    monkeypatch.setattr(telemetry, "_configured", False)
+    assert telemetry.configure_from_env() is False and not telemetry.tracing_enabled()
+    assert "opentelemetry.exporter.otlp.proto.http.trace_exporter is not installed: pip install 'agentkit[otel]'" in caplog.text
+
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+    monkeypatch.setattr(telemetry, "_configured", False)
+    assert telemetry.configure_from_env() is False
+    assert "OTEL_EXPORTER_OTLP_PROTOCOL=http/json is not supported" in caplog.text
