@@ -264,3 +264,11 @@ def example_of(schema: dict[str, Any]) -> Any:
         assert fits, f"no candidate string matches {pattern!r}"
         return fits[0]
     return {"integer": 1, "number": 1.5, "boolean": True, "null": None}[kind]
+
+
+class Refuser:
+    """A fake BFCL caller that refuses every question ({"function": "none"}): right on irrelevance only.
+    Lives here so Ray workers can unpickle it."""
+
+    def __call__(self, messages: list[Any], schema: dict[str, Any] | None) -> Any:
+        return {"function": "none"}

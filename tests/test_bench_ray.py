@@ -181,3 +181,24 @@ def test_bad_backend_flags_and_missing_ray_are_one_line(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray -> ImportError, as without the extra
     assert_one_error_line(taskbench(out, "--backend", "ray"), "pip install 'agentkit[ray]'")
     assert not out.exists()
+
+
+def test_bfcl_answers_on_ray_workers_and_scores_in_the_driver(tmp_path, ray_address):
+    from agentkit.bench.bfcl import run_bfcl
+    from agentkit.bench.bfcl_data import select_categories
+    from helpers import Refuser
+
+    data = tmp_path / "bfcl"
+    (data / "possible_answer").mkdir(parents=True)
+    question = {"role": "user", "content": "Who wrote Hamlet?"}
+    function = {"name": "bmi", "description": "Body mass index.", "parameters": {"type": "dict", "properties": {"weight": {"type": "float"}}, "required": ["weight"]}}
+    (data / "BFCL_v4_irrelevance.json").write_text("".join(
+        json.dumps({"id": f"irrelevance_{i}", "question": [[question]], "function": [function]}) + "\n" for i in range(3)
+    ))  # fmt: skip
+    model = FunctionModel(Refuser(), name="fake:refuser")
+    categories = select_categories(["irrelevance"])
+    local = run_bfcl(model, categories=categories, out=tmp_path / "local", data_dir=data)
+    on_ray = run_bfcl(model, categories=categories, out=tmp_path / "ray", data_dir=data, backend="ray", address=ray_address, concurrency=2)
+    assert on_ray.done == 3 and on_ray.metrics["irrelevance"]["no_call"] == 3
+    assert {k: on_ray.metrics[k] for k in ("overall", "irrelevance")} == {k: local.metrics[k] for k in ("overall", "irrelevance")}
+    assert run_bfcl(model, categories=categories, out=tmp_path / "ray", data_dir=data, backend="ray", address=ray_address).skipped == 3

@@ -18,7 +18,7 @@ samples whose model call failed (``status: error``) are tried again.
 from __future__ import annotations
 
 import asyncio
-import json
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -28,6 +28,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from agentkit.bench.bfcl_checker import score
+from agentkit.bench.kit import Backend, Outcome, RunFolder, failure, local_backend
 from agentkit.bench.bfcl_data import CATEGORIES, BfclSample, Category, data_source, load_category
 from agentkit.bench.bfcl_schema import call_schema, function_tool, to_bfcl
 from agentkit.errors import ConfigError, StructuredOutputError
@@ -91,32 +92,61 @@ class BfclCaller:
         return Answer(calls=to_bfcl(result.parsed, sample.functions, category.language), raw=result.text, usage=result.usage)
 
 
-async def evaluate_sample(caller: BfclCaller, sample: BfclSample) -> SampleResult:
-    """Answer and score one sample; any failure is recorded in the result, never raised."""
+class BfclPredictor:
+    """The kit's predictor for BFCL: answers a sample (its question and functions), scored later by the driver."""
+
+    def __init__(self, caller: BfclCaller):
+        self.caller = caller
+
+    async def predict(self, sample: BfclSample) -> Outcome:
+        started = time.perf_counter()
+        try:
+            answer = await self.caller.answer(sample)
+        except StructuredOutputError as exc:  # BFCL's "could not decode": no call (right for irrelevance)
+            return Outcome(sample.id, time.perf_counter() - started, error_type="StructuredOutputError", error=str(exc), raw=exc.raw or None)
+        except Exception as exc:  # noqa: BLE001 - one failing sample never ends the run
+            return failure(sample.id, started, exc)
+        return Outcome(sample.id, time.perf_counter() - started, result={"calls": answer.calls, "raw": answer.raw}, usage=answer.usage)
+
+
+def build_predictor(model: str | ChatModel, banks: dict[str, Any] | None = None, k: int = 3) -> BfclPredictor:
+    """The predictor over ``model`` (a spec each Ray worker loads itself, or a model object), with the
+    per-category example banks of ``--examples`` (other samples as demonstrations, ``k`` shown)."""
+    from agentkit.models import load_model
+
+    return BfclPredictor(BfclCaller(load_model(model), banks=banks, k=k))
+
+
+def without_answers(sample: BfclSample) -> BfclSample:
+    """What a Ray worker receives: the question and functions, not the possible answers."""
+    return sample.model_copy(update={"ground_truth": None})
+
+
+def to_result(sample: BfclSample, outcome: Outcome) -> SampleResult:
+    """An outcome scored by BFCL's checker, as one line of results.jsonl."""
     category = CATEGORIES[sample.category]
-    started = time.perf_counter()
-    base = {"id": sample.id, "category": sample.category}
-    try:
-        answer = await caller.answer(sample)
-    except StructuredOutputError as exc:  # BFCL's "could not decode": no call (right for irrelevance)
+    base = {"id": sample.id, "category": sample.category, "elapsed_s": round(outcome.elapsed_s, 3)}
+    if outcome.result is None and outcome.error_type == "StructuredOutputError":
         verdict = score(category, sample.functions, None, sample.ground_truth)
         return SampleResult(
-            **base, status="unparsed", predicted=None, valid=verdict.valid, error=str(exc)[:RAW_CHARS],
-            error_type="StructuredOutputError", raw=(exc.raw or "")[:RAW_CHARS] or None,
-            elapsed_s=round(time.perf_counter() - started, 3),
+            **base, status="unparsed", predicted=None, valid=verdict.valid, error=outcome.error[:RAW_CHARS],
+            error_type="StructuredOutputError", raw=(outcome.raw or "")[:RAW_CHARS] or None,
         )  # fmt: skip
-    except Exception as exc:  # noqa: BLE001 - one failing sample never ends the run
-        return SampleResult(
-            **base, status="error", predicted=None, valid=False, error=str(exc)[:RAW_CHARS],
-            error_type=type(exc).__name__, elapsed_s=round(time.perf_counter() - started, 3),
-        )  # fmt: skip
-    verdict = score(category, sample.functions, answer.calls, sample.ground_truth)
+    if outcome.result is None:
+        return SampleResult(**base, status="error", predicted=None, valid=False, error=outcome.error[:RAW_CHARS], error_type=outcome.error_type)
+    calls = outcome.result["calls"]  # already BFCL's format (BfclCaller.answer)
+    verdict = score(category, sample.functions, calls, sample.ground_truth)
+    usage = outcome.usage or Usage()
     return SampleResult(
-        **base, status="ok", predicted=answer.calls, valid=verdict.valid, refused=not answer.calls,
-        error=verdict.error, error_type=verdict.error_type, raw=answer.raw[:RAW_CHARS],
-        elapsed_s=round(time.perf_counter() - started, 3),
-        prompt_tokens=answer.usage.prompt_tokens, completion_tokens=answer.usage.completion_tokens,
+        **base, status="ok", predicted=calls, valid=verdict.valid, refused=not calls, error=verdict.error,
+        error_type=verdict.error_type, raw=outcome.result["raw"][:RAW_CHARS],
+        prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens,
     )  # fmt: skip
+
+
+async def evaluate_sample(caller: BfclCaller, sample: BfclSample) -> SampleResult:
+    """Answer and score one sample; any failure is recorded in the result, never raised."""
+    return to_result(sample, await BfclPredictor(caller).predict(sample))
 
 
 # -- run folder ----------------------------------------------------------------------------
@@ -125,27 +155,12 @@ async def evaluate_sample(caller: BfclCaller, sample: BfclSample) -> SampleResul
 def read_results(path: Path) -> dict[str, SampleResult]:
     """The last recorded result per id (a line cut by a crash is ignored)."""
     found: dict[str, SampleResult] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = SampleResult.model_validate_json(line)
-            except ValueError:
-                continue
-            found[record.id] = record
+    for record in RunFolder(path.parent, {}, ()).read(path.name):
+        try:
+            found[record["id"]] = SampleResult.model_validate(record)
+        except (ValueError, KeyError):
+            continue
     return found
-
-
-def _check_resume(out: Path, info: dict[str, Any]) -> None:
-    path = out / "run.json"
-    if not path.is_file():
-        return
-    try:
-        before = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        raise ConfigError(f"{path}: not valid JSON; remove it or use another --out") from None
-    for key in ("model", "data"):
-        if before.get(key) != info[key]:
-            raise ConfigError(f"{out} holds a run with {key}={before.get(key)!r}, not {info[key]!r}: use another --out")
 
 
 class BfclSummary(BaseModel):
@@ -166,70 +181,100 @@ def run_bfcl(
     limit: int | None = None,
     concurrency: int = 1,
     examples: int | None = None,
+    backend: str = "local",
+    address: str | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_done: Callable[[SampleResult], None] | None = None,
 ) -> BfclSummary:
     """Answer the first ``limit`` samples of each category, append results, write metrics.json.
 
     ``examples=k`` shows the caller the ``k`` nearest other samples of the same category (with
-    their possible answers) instead of the fixed examples; the sample itself never."""
+    their possible answers) instead of the fixed examples; the sample itself never.
+
+    ``backend="ray"`` answers on ``concurrency`` Ray workers (the cluster at ``address``, default a
+    local instance); the answers are scored here, so the possible answers never leave this process.
+    """
     from agentkit.bench.bfcl_checker import load_checker
-    from agentkit.models import load_model, parse_model_spec
+
+    samples, folder, banks = _prepare(model, categories, out, data_dir, limit, concurrency, examples, backend, address)
+    load_checker()  # a clear error before anything slow
+    options = {"banks": banks, "k": examples or 3}
+    predictor = build_predictor(model, **options) if backend == "local" else None  # a bad model fails before run.json is written
+    folder.start()
+    known = read_results(folder.path / "results.jsonl")
+    pending = [s for s in samples if s.id not in known or known[s.id].status == "error"]
+    if on_start:
+        on_start(len(samples), len(samples) - len(pending))
+    if backend == "ray":
+        from agentkit.bench.ray_backend import RayWorkers, model_source, ray_session
+
+        with ray_session(address, num_cpus=concurrency) as ray:
+            workers = RayWorkers(ray, functools.partial(build_predictor, model_source(model), **options), concurrency,
+                                 what="BFCL caller", to_wire=without_answers)  # fmt: skip
+            workers.excluded_ids()  # every worker built (a bad model is one clear error)
+            counts = asyncio.run(_record(workers.outcomes, pending, folder, on_done))
+    else:
+        assert predictor is not None
+        counts = asyncio.run(_record(local_backend(predictor, concurrency), pending, folder, on_done))
+    metrics = compute_metrics(samples, read_results(folder.path / "results.jsonl"), folder.info, categories)
+    folder.write_json("metrics.json", metrics)
+    return BfclSummary(
+        out=out, selected=len(samples), skipped=len(samples) - len(pending), done=counts["done"], errors=counts["errors"], metrics=metrics
+    )
+
+
+def _prepare(
+    model: str | ChatModel, categories: list[Category], out: Path, data_dir: Path | None, limit: int | None,
+    concurrency: int, examples: int | None, backend: str, address: str | None,
+) -> tuple[list[BfclSample], RunFolder, dict[str, Any] | None]:  # fmt: skip
+    """The samples and the run folder, every option checked first (one clear ConfigError)."""
+    from agentkit.models import parse_model_spec
 
     if limit is not None and limit < 1:
         raise ConfigError(f"--limit must be at least 1, got {limit}")
     if concurrency < 1:
         raise ConfigError(f"--concurrency must be at least 1, got {concurrency}")
+    if backend not in ("local", "ray"):
+        raise ConfigError(f"unknown --backend {backend!r} (expected local or ray)")
+    if address is not None and backend != "ray":
+        raise ConfigError("--address needs --backend ray")
+    if backend == "ray":
+        from agentkit.bench.ray_backend import require_ray
+
+        require_ray()
     if isinstance(model, str):
         parse_model_spec(model)
-    folder, source = data_source(data_dir)
-    samples = [s for c in categories for s in load_category(folder, c, limit=limit, where=source)]
-    load_checker()  # a clear error before anything slow
     if examples is not None and examples < 1:
         raise ConfigError(f"--examples must be at least 1, got {examples}")
+    folder_path, source = data_source(data_dir)
+    samples = [s for c in categories for s in load_category(folder_path, c, limit=limit, where=source)]
     info: dict[str, Any] = {"model": model if isinstance(model, str) else model.name, "data": source}
     banks = None
     if examples is not None:
         from agentkit.bench.bfcl_examples import category_banks
 
         info["examples"] = examples
-        banks = category_banks(s for c in categories for s in load_category(folder, c, where=source))
-    _check_resume(out, info)
-    chat_model = load_model(model) if isinstance(model, str) else model
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "run.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    results_path = out / "results.jsonl"
-    known = read_results(results_path)
-    pending = [s for s in samples if s.id not in known or known[s.id].status == "error"]
-    if on_start:
-        on_start(len(samples), len(samples) - len(pending))
-    caller = BfclCaller(chat_model, banks=banks, k=examples or 3)
+        banks = category_banks(s for c in categories for s in load_category(folder_path, c, where=source))
+    folder = RunFolder(out, info, ("model", "data"))
+    folder.check_resume()
+    return samples, folder, banks
+
+
+async def _record(backend: Backend, pending: list[BfclSample], folder: RunFolder, on_done: Callable[[SampleResult], None] | None) -> dict[str, int]:
+    """Score each outcome as it arrives and append it to results.jsonl."""
+    by_id = {s.id: s for s in pending}
     counts = {"done": 0, "errors": 0}
-
-    async def run_all() -> None:
-        gate = asyncio.Semaphore(concurrency)
-        if results_path.is_file() and results_path.stat().st_size and not results_path.read_bytes().endswith(b"\n"):
-            with results_path.open("ab") as fh:  # a line cut by a crash stays on its own line
-                fh.write(b"\n")
-        with results_path.open("a", encoding="utf-8") as fh:
-
-            async def one(sample: BfclSample) -> None:
-                async with gate:
-                    result = await evaluate_sample(caller, sample)
-                fh.write(result.model_dump_json() + "\n")
-                fh.flush()
-                counts["errors" if result.status == "error" else "done"] += 1
-                if on_done:
-                    on_done(result)
-
-            await asyncio.gather(*(one(s) for s in pending))
-
-    asyncio.run(run_all())
-    metrics = compute_metrics(samples, read_results(results_path), info, categories)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", encoding="utf-8")
-    return BfclSummary(
-        out=out, selected=len(samples), skipped=len(samples) - len(pending), done=counts["done"], errors=counts["errors"], metrics=metrics
-    )
+    writer = folder.writer("results.jsonl")
+    try:
+        async for outcome in backend(pending):
+            result = to_result(by_id[outcome.id], outcome)
+            writer.write(result.model_dump(mode="json"))
+            counts["errors" if result.status == "error" else "done"] += 1
+            if on_done:
+                on_done(result)
+    finally:
+        writer.close()
+    return counts
 
 
 # -- metrics -------------------------------------------------------------------------------
@@ -318,4 +363,4 @@ def format_table(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["BfclCaller", "BfclSummary", "SampleResult", "compute_metrics", "evaluate_sample", "format_table", "read_results", "run_bfcl"]
+__all__ = ["BfclCaller", "BfclPredictor", "BfclSummary", "SampleResult", "build_predictor", "to_result", "compute_metrics", "evaluate_sample", "format_table", "read_results", "run_bfcl"]

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 
 from agentkit.errors import AgentkitError, ConfigError
+from agentkit.planners import PLANNERS
+from agentkit.retrieval.registry import RETRIEVERS
 
 bench_app = typer.Typer(no_args_is_help=True, help="Evaluate: TaskBench runs and scores, tool retrieval.")
 
@@ -93,9 +95,9 @@ def taskbench(
     concurrency: Annotated[int, typer.Option(help="Samples in flight at once (with --backend ray: workers, one sample each).")] = 1,
     backend: Annotated[str, typer.Option(help="local (this process) or ray (a Ray cluster; needs the optional ray extra).")] = "local",
     address: Annotated[str | None, typer.Option(help="--backend ray: cluster address (auto, HOST:PORT, ray://HOST:PORT); default: start a local Ray instance.")] = None,
-    retriever: Annotated[str, typer.Option(help="agentkit system: hybrid, bm25, dense, or none (all tools).")] = "hybrid",
+    retriever: Annotated[str, typer.Option(help=f"agentkit system: {', '.join(RETRIEVERS.names())}, or none (all tools).")] = "hybrid",
     top_k: Annotated[int, typer.Option("--top-k", help="agentkit system: tools retrieved for the planner.")] = 8,
-    strategy: Annotated[str, typer.Option(help="agentkit system: planner strategy, one-shot or zero-shot.")] = "one-shot",
+    strategy: Annotated[str, typer.Option(help=f"agentkit system: planner strategy, {' or '.join(PLANNERS.names())}.")] = "one-shot",
     demos: Annotated[int, typer.Option(help="reference system: upstream's fixed in-context examples (0-3).")] = 0,
     reformat: Annotated[bool, typer.Option(help="reference system: ask the model once to rewrite an unparseable answer.")] = False,
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="reference system: new-token limit (upstream: 2000).")] = 2000,
@@ -110,7 +112,8 @@ def taskbench(
         if address is not None and backend != "ray":
             raise ConfigError("--address needs --backend ray")
         _choice(type_, "--type", TYPES)
-        _choice(retriever, "--retriever", ("hybrid", "bm25", "dense", "none"))
+        _choice(retriever, "--retriever", (*RETRIEVERS.names(), "none"))
+        _choice(strategy, "--strategy", tuple(PLANNERS.names()))
         _existing_dir(data, "--data")
         if model is None and system != "nearest":
             raise ConfigError(f"--model is required for --system {system}")
@@ -303,7 +306,9 @@ def bfcl(
     limit: Annotated[int | None, typer.Option(help="Only the first N samples of each category.")] = None,
     data: Annotated[Path | None, typer.Option("--data", help="Folder with BFCL_v*_<category>.json + possible_answer/ (default: the installed bfcl-eval package).")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Run folder (default: runs/bfcl-MODEL). An existing run resumes.")] = None,
-    concurrency: Annotated[int, typer.Option(help="Samples in flight at once.")] = 1,
+    concurrency: Annotated[int, typer.Option(help="Samples in flight at once (with --backend ray: workers, one sample each).")] = 1,
+    backend: Annotated[str, typer.Option(help="local (this process) or ray (a Ray cluster; needs the optional ray extra). Answers are scored here either way.")] = "local",
+    address: Annotated[str | None, typer.Option(help="--backend ray: cluster address (auto, HOST:PORT, ray://HOST:PORT); default: start a local Ray instance.")] = None,
     examples: Annotated[int | None, typer.Option("--examples", help="Show the caller the K nearest other samples of the same category (with their answers) instead of the fixed examples; never the sample itself.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print metrics.json instead of the table.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -339,7 +344,7 @@ def bfcl(
 
         with progress:
             summary = run_bfcl(model, categories=categories, out=out, data_dir=data, limit=limit, concurrency=concurrency,
-                               examples=examples, on_start=on_start, on_done=on_done)  # fmt: skip
+                               examples=examples, backend=backend, address=address, on_start=on_start, on_done=on_done)  # fmt: skip
     if as_json:
         print(json.dumps(summary.metrics, indent=2))
         return
