@@ -55,13 +55,13 @@ def demo_view(example: Example) -> dict[str, str]:
 
 
 def step_count(demos: Sequence[ScoredExample], max_nodes: int) -> int:
-    """How many steps the plan gets: a vote of the demonstrations' node counts, each weighted by
-    1/rank (so the nearest decides unless the others agree against it). A base model left to end a
-    list itself keeps adding tools until the bound."""
-    votes: dict[int, float] = {}
-    for rank, d in enumerate(demos, start=1):
+    """How many steps the plan gets: the node count most of the demonstrations have, the smaller on a
+    tie (an extra step costs precision, a missing one recall, and a lone long neighbour is often a bad
+    match). A base model left to end a list itself keeps adding tools until the bound."""
+    votes: dict[int, int] = {}
+    for d in demos:
         n = min(len(d.example.task_nodes), max_nodes)
-        votes[n] = votes.get(n, 0.0) + 1.0 / rank
+        votes[n] = votes.get(n, 0) + 1
     return max(sorted(votes), key=lambda n: votes[n])
 
 

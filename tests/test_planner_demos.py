@@ -113,12 +113,13 @@ def test_a_plan_with_only_type_errors_keeps_its_valid_part_and_records_what_was_
     assert dropped and "referenced node 0" in dropped[0]
 
 
-def test_the_step_count_is_a_vote_of_the_examples_weighted_by_rank() -> None:
+def test_the_step_count_is_the_examples_majority_and_the_smaller_on_a_tie() -> None:
     from agentkit.examples import ScoredExample
 
-    one, two = BANK.examples[1], BANK.examples[0]
-    assert step_count([ScoredExample(two, 1), ScoredExample(one, 1)], 5) == 2  # the nearest decides
-    assert step_count([ScoredExample(two, 1), *[ScoredExample(one, 1)] * 3], 5) == 1  # unless outvoted (1/2 + 1/3 + 1/4 > 1)
+    one, two = ScoredExample(BANK.examples[1], 1), ScoredExample(BANK.examples[0], 1)
+    assert step_count([two, two, one], 5) == 2
+    assert step_count([two, one, one], 5) == 1
+    assert step_count([two, one], 5) == 1
 
 
 async def test_an_unusable_tool_choice_is_a_plan_error() -> None:
