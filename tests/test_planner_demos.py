@@ -64,7 +64,7 @@ async def test_the_nearest_examples_replace_the_fixed_one_and_their_tools_are_al
     rec = Recorder({"tools": ["Image Captioning", "Text-to-Speech"]},
                    {"task_nodes": [{"task": "Image Captioning", "arguments": {"image": "dog.jpg"}},
                                    {"task": "Text-to-Speech", "arguments": {"text": "<node-0>"}}], "task_links": []})  # fmt: skip
-    planner = OneShotPlanner(examples=BANK, k=2)
+    planner = OneShotPlanner(examples=BANK, k=1)
     result = await planner.plan("Describe dog.jpg and read it aloud", [TRANSLATE], model=rec.model, registry=REGISTRY, graph=GRAPH)
     prompt = rec.calls[0][0][0].content
     assert "Describe cat.jpg and read it aloud" in prompt and "photo.jpg" not in prompt  # not the fixed example
