@@ -4,7 +4,8 @@ The public API is what ``__all__`` lists here, and the ``__all__`` of the public
 ``agentkit.events``, ``agentkit.testing``, ``agentkit.examples``, ``agentkit.models``,
 ``agentkit.tools``, ``agentkit.planners``, ``agentkit.retrieval``, ``agentkit.sources``,
 ``agentkit.config``, ``agentkit.mcp_client``, ``agentkit.langchain_tools``, ``agentkit.sanitize`` and
-``agentkit.bench.kit`` (extension points, test helpers, the benchmark kit). Every other module is an implementation detail, even without a leading underscore.
+``agentkit.bench.kit`` (extension points, test helpers, the benchmark kit). Every other module is an
+implementation detail, even without a leading underscore.
 """
 
 from .errors import (
