@@ -124,9 +124,10 @@ def test_an_installed_plugin_is_found_by_every_registry(plugin):
 
 
 def test_plugin_parts_drive_an_agent_from_python(plugin):
-    agent = Agent(tools=load_pack("greetings", greeting="hi"), model="demo:x", strategy="fixed", retriever="bm25")
+    agent = Agent(tools=["greetings:greeting=hi"], model="demo:x", strategy="fixed", retriever="first")
     result = agent.run_sync("please greet Ada")
     assert result.nodes[0].output == "hi Ada!" and result.answer == "greeted by x"
+    assert [r.name for r in result.retrieved] == ["greet"]
 
 
 def test_plugin_names_are_accepted_in_agentkit_toml(plugin, tmp_path, monkeypatch):
@@ -153,7 +154,7 @@ def test_the_cli_finds_an_installed_plugin(plugin):
     helped = subprocess.run([*command, "run", "--help"], env=env, capture_output=True, text=True, timeout=120)
     assert "fixed" in helped.stdout and "first" in helped.stdout and "greetings" in helped.stdout
     ran = subprocess.run(
-        [*command, "run", "greet Cy", "--tools", "greetings:times=2", "--model", "demo:cli", "--strategy", "fixed", "--retriever", "bm25", "--json"],
+        [*command, "run", "greet Cy", "--tools", "greetings:times=2", "--model", "demo:cli", "--strategy", "fixed", "--retriever", "first", "--json"],
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr
