@@ -198,7 +198,7 @@ def run_bfcl(
 
     samples, folder, banks = _prepare(model, categories, out, data_dir, limit, concurrency, examples, backend, address)
     load_checker()  # a clear error before anything slow
-    options = {"banks": banks, "k": examples or 3}
+    options: dict[str, Any] = {"banks": banks, "k": examples or 3}
     predictor = build_predictor(model, **options) if backend == "local" else None  # a bad model fails before run.json is written
     folder.start()
     known = read_results(folder.path / "results.jsonl")

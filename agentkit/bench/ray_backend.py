@@ -136,7 +136,7 @@ class RayWorkers:
 
     async def outcomes(self, samples: Sequence[Any]) -> AsyncIterator[Outcome]:
         """Each worker gets the next sample as soon as it is free; outcomes come back as they finish."""
-        queue = samples[::-1]  # pop() from the end: gold order
+        queue = list(samples)[::-1]  # pop() from the end: gold order
         idle = list(self.actors)
         running: dict[asyncio.Future[Any], tuple[Any, Any, float]] = {}
         while queue or running:

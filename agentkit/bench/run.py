@@ -28,6 +28,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -114,7 +115,7 @@ class AgentkitSystem:
             retrieved = await asyncio.to_thread(agent.retrieve, request)
             traced(ev.Retrieved(tools=retrieved))
             tools = [agent.registry.get(r.name) for r in retrieved]
-            exclude = {"exclude": [sample_id] if sample_id else []} if getattr(agent.strategy, "examples", None) is not None else {}
+            exclude: dict[str, Any] = {"exclude": [sample_id] if sample_id else []} if getattr(agent.strategy, "examples", None) is not None else {}
             outcome = await agent.strategy.plan(
                 request, tools, model=agent.models["planner"], registry=agent.registry, graph=agent.graph, **exclude
             )
@@ -150,7 +151,7 @@ def make_system(
     raise ConfigError(f"unknown system {name!r} (expected {' or '.join(SYSTEMS)})")
 
 
-def load_samples(data_dir: str | Path, *, type: str | None = None, limit: int | None = None, exclude: set[str] = frozenset()) -> list[Sample]:
+def load_samples(data_dir: str | Path, *, type: str | None = None, limit: int | None = None, exclude: AbstractSet[str] = frozenset()) -> list[Sample]:
     """The samples to run, in gold-file order: request = ``user_request`` when the domain has
     ``user_requests.jsonl`` (what upstream sends), else the gold ``instruction``."""
     path = gold_file(data_dir)
