@@ -23,6 +23,7 @@ from . import events as ev
 from . import telemetry
 from .approvals import Approvals, checked, finished_result, open_sqlite_saver
 from .errors import ConfigError, ModelError, PlanError, RunCancelledError
+from .examples import ExamplesSpec, build_bank, learn_from
 from .executor import Decision, ExecutionPolicy
 from .models import ChatModel, load_model
 from .planners import Planner
@@ -70,6 +71,8 @@ class Agent:
         fallbacks: int = 2,
         experience: ToolStats | None = None,
         output_type: OutputType | None = None,
+        examples: ExamplesSpec = None,
+        learn: bool = False,
     ):
         from .planners import get_planner
 
@@ -99,6 +102,11 @@ class Agent:
 
         self.models: dict[str, ChatModel] = {"planner": bind(planner), "caller": bind(caller), "summarizer": bind(summarizer)}
         self.strategy: Planner = get_planner(strategy) if isinstance(strategy, str) else strategy
+        # Solved requests: the planner adapts the nearest, the caller sees how they filled a tool;
+        # learn=True adds the plans of runs that fully worked (agentkit.examples).
+        self.examples, self.learn = build_bank(examples, self.registry, learn=learn), learn
+        if self.examples is not None and strategy == "one-shot":
+            self.strategy = get_planner("one-shot", examples=self.examples)
         self.retriever: Retriever | None = build_retriever(retriever, list(self.registry)) if isinstance(retriever, str) else retriever
         self.top_k = top_k
         self.alpha = alpha
@@ -252,6 +260,8 @@ class Agent:
             else:
                 result = self._typed(RunResult.model_validate(final))
                 result.thread_id = thread_id
+                if self.learn:
+                    learn_from(self.examples, result)
             yield ev.Finished(result=result)
 
     def _typed(self, result: RunResult) -> RunResult:

@@ -32,6 +32,15 @@ tools_app = typer.Typer(no_args_is_help=True, help="List, search and show tools.
 app.add_typer(tools_app, name="tools")
 
 
+def _mount_examples() -> None:
+    from .cli_examples import examples_app
+
+    app.add_typer(examples_app, name="examples")
+
+
+_mount_examples()
+
+
 def _mount_bench() -> None:
     from .bench.cli import bench_app
 
@@ -89,6 +98,8 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole typed result as JSON on stdout (with --schema: the output object alone).")] = False,
     events: Annotated[str | None, typer.Option("--events", metavar="jsonl", help="jsonl: stream every event as one JSON object per line on stdout (the last is 'finished', with the whole result, or 'error').")] = None,
     schema: Annotated[Path | None, typer.Option("--schema", metavar="FILE", help="JSON Schema file for the answer: an object of it is filled from the tool results (result.output); with --json, stdout is that object.")] = None,
+    examples: Annotated[list[str] | None, typer.Option("--examples", help="Example bank to plan from (repeatable): a bank JSONL or TaskBench data.json(l), or 'builtin' (the shipped packs' worked examples).")] = None,
+    learn: Annotated[bool | None, typer.Option("--learn/--no-learn", help="Add the plans of runs that fully worked (every step ok, grounded answer, nothing rejected) to the bank (SQLite, per tool pool).")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """Answer one request: retrieve tools, plan, choose a path, execute, summarise.
@@ -109,7 +120,7 @@ def run(
     output_type = _read_schema(schema) if schema is not None else None
     options = _agent_options(
         config, tools=tools, model=model, planner=planner, caller=caller, summarizer=summarizer,
-        strategy=strategy, retriever=retriever, alpha=alpha,
+        strategy=strategy, retriever=retriever, alpha=alpha, examples=examples, learn=learn,
     )  # fmt: skip
     agent = build_agent(options.pop("tools"), **options, checkpoint=checkpoint, output_type=output_type)
     decision = {"approve": True} if approve else ({"approve": False, "reason": reject or None} if reject is not None else None)
@@ -256,6 +267,8 @@ def chat(
     alpha: AlphaOpt = None,
     strategy: StrategyOpt = None,
     retriever: RetrieverOpt = None,
+    examples: Annotated[list[str] | None, typer.Option("--examples", help="Example bank to plan from (repeatable): a bank JSONL or TaskBench data.json(l), or 'builtin' (the shipped packs' worked examples).")] = None,
+    learn: Annotated[bool | None, typer.Option("--learn/--no-learn", help="Add the plans of runs that fully worked (every step ok, grounded answer, nothing rejected) to the bank (SQLite, per tool pool).")] = None,
     config: ConfigOpt = None,
 ) -> None:
     """An interactive multi-turn session (slash commands: /help)."""
@@ -263,7 +276,7 @@ def chat(
 
     options = _agent_options(
         config, tools=tools, model=model, planner=planner, caller=caller, summarizer=summarizer,
-        strategy=strategy, retriever=retriever, alpha=alpha,
+        strategy=strategy, retriever=retriever, alpha=alpha, examples=examples, learn=learn,
     )  # fmt: skip
     agent = build_agent(options.pop("tools"), **options)
     ChatSession(agent, out, history_file=default_history_file()).loop()

@@ -50,6 +50,8 @@ DEFAULTS: dict[str, Any] = {
     "alpha": 0.5,
     "strategy": "one-shot",
     "retriever": "hybrid",
+    "examples": None,  # example banks: files, or "builtin" (the shipped packs' worked examples)
+    "learn": False,  # add the plans of runs that fully worked to the bank (agentkit.examples)
 }
 
 
@@ -66,6 +68,8 @@ class AgentkitConfig(BaseModel):
     alpha: float | None = Field(default=None, ge=0.0, le=1.0)
     strategy: str | None = None  # a registered planner (agentkit.planners.PLANNERS)
     retriever: str | None = None  # a registered retriever (agentkit.retrieval.RETRIEVERS)
+    examples: list[str] | None = None  # example bank files (relative to the config file), or "builtin"
+    learn: bool | None = None
 
     @field_validator("model", "planner", "caller", "summarizer")
     @classmethod
@@ -128,8 +132,12 @@ def env_config(environ: Mapping[str, str] | None = None) -> AgentkitConfig | Non
                 data[key] = float(raw)
             except ValueError:
                 raise ConfigError(f"environment variable {var}: not a number: {raw!r}") from None
+        elif key == "learn":
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ConfigError(f"environment variable {var}: expected true or false, not {raw!r}")
+            data[key] = raw.lower() in ("1", "true", "yes")
         else:
-            data[key] = _env_tools(raw) if key == "tools" else raw
+            data[key] = _env_tools(raw) if key in ("tools", "examples") else raw
     if not data:
         return None
     try:
@@ -226,6 +234,8 @@ def load_config(path: str | Path) -> AgentkitConfig:
     config = parse_config(data, path)
     if config.tools:
         config = config.model_copy(update={"tools": [_relative_to(Path(path).parent, entry) for entry in config.tools]})
+    if config.examples:
+        config = config.model_copy(update={"examples": [e if e == "builtin" else str(Path(path).parent / e) for e in config.examples]})
     return config
 
 

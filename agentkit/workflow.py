@@ -166,7 +166,7 @@ class _Stages:
         emit(ev.PathChosen(path=path_result(task_plan, search, path, agent.alpha)))
         executor = PlanExecutor(
             plan=task_plan, request=request, registry=agent.registry, search=search,
-            caller=Caller(agent.models["caller"]), policy=agent.policy, emit=emit,
+            caller=Caller(agent.models["caller"], examples=getattr(agent, "examples", None)), policy=agent.policy, emit=emit,
             untrusted_context=conversation.untrusted,
         )  # fmt: skip
         outcome = await executor.run()

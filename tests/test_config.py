@@ -47,7 +47,7 @@ def test_flags_override_the_file_key_by_key_and_defaults_fill_the_rest(tmp_path)
     merged = merge_options(config, model="fake:flag", tools=["math"], alpha=None, retriever="dense", planner=None)
     assert merged == {
         "model": "fake:flag", "planner": None, "caller": None, "summarizer": None,  # --model: every role
-        "tools": ["math"], "alpha": 0.9, "strategy": "one-shot", "retriever": "dense",
+        "tools": ["math"], "alpha": 0.9, "strategy": "one-shot", "retriever": "dense", "examples": None, "learn": False,
     }  # fmt: skip
     assert merge_options(config)["planner"] == "openai:p"  # without --model the file's role stands
     assert merge_options(config, model="fake:flag", planner="fake:p")["planner"] == "fake:p"

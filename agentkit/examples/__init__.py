@@ -14,7 +14,7 @@ from .bank import ExampleBank, RetrieverKind, ScoredExample
 from .example import Example, clean, example_id, normalize, read_examples, write_examples
 from .packs import PACK_BANKS, pack_bank, pack_bank_path
 from .store import ExampleStore, pool_key
-from .wiring import BUILTIN, build_bank, builtin_examples, learn_from, store_path, worth_learning
+from .wiring import BUILTIN, ExamplesSpec, build_bank, builtin_examples, learn_from, store_path, worth_learning
 
 __all__ = [
     "BUILTIN",
@@ -22,6 +22,7 @@ __all__ = [
     "Example",
     "ExampleBank",
     "ExampleStore",
+    "ExamplesSpec",
     "RetrieverKind",
     "ScoredExample",
     "build_bank",

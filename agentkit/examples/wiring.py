@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from agentkit.paths import cache_dir
+from agentkit.plan import TaskNode, TaskPlan, references_in
 from agentkit.registry import ToolRegistry
 
 from .bank import ExampleBank
@@ -63,11 +64,27 @@ def worth_learning(result: Any) -> bool:
     return all(str(getattr(n.status, "value", n.status)) == "ok" for n in result.nodes)
 
 
+def executed_plan(result: Any) -> TaskPlan:
+    """The plan as it ran: each node's tool is the one that succeeded (recovery may have swapped the
+    planned one), with the arguments it ran with, its ``<node-j>`` references kept."""
+    plan: TaskPlan = result.plan
+    ran = {n.index: n for n in result.nodes}
+    nodes = []
+    for i, planned in enumerate(plan.task_nodes):
+        node = ran.get(i)
+        if node is None or node.tool == planned.task:
+            nodes.append(planned)
+            continue
+        args = {k: planned.arguments[k] if references_in(planned.arguments.get(k)) else v for k, v in node.arguments.items()}
+        nodes.append(TaskNode(task=node.tool, arguments=args))
+    return plan.model_copy(update={"task_nodes": nodes})
+
+
 def learn_from(bank: ExampleBank | None, result: Any) -> Example | None:
-    """Add the run's plan to ``bank`` when :func:`worth_learning`; returns the stored example."""
+    """Add the plan the run executed to ``bank`` when :func:`worth_learning`; returns the stored example."""
     if bank is None or bank.store is None or not worth_learning(result):
         return None
-    return bank.add(Example.from_plan(result.request, result.plan))
+    return bank.add(Example.from_plan(result.request, executed_plan(result)))
 
 
-__all__ = ["BUILTIN", "ExamplesSpec", "build_bank", "builtin_examples", "learn_from", "store_path", "worth_learning"]
+__all__ = ["BUILTIN", "ExamplesSpec", "build_bank", "builtin_examples", "executed_plan", "learn_from", "store_path", "worth_learning"]
