@@ -23,7 +23,7 @@ from agentkit.errors import PlanError, StructuredOutputError
 from agentkit.examples import Example, ScoredExample, clean
 from agentkit.examples.spans import request_spans
 from agentkit.models import ChatModel, Message, TokenCallback, Usage, generate_object
-from agentkit.plan import TaskNode, TaskPlan
+from agentkit.plan import TaskNode, TaskPlan, references_in
 from agentkit.planning import NO_TOOL, arguments_schema, drop_unsound, to_task_plan, validate_plan
 from agentkit.prompting import render
 from agentkit.registry import ToolRegistry
@@ -74,6 +74,20 @@ def tools_schema(names: Sequence[str], n_nodes: int) -> dict[str, Any]:
     }
 
 
+def _without_copied_values(plan: TaskPlan, demos: Sequence[ScoredExample], request: str) -> TaskPlan:
+    """Free-text arguments that repeat a demonstration's value the request never says are dropped
+    (the caller fills them at run time): a value is adapted to the request, never lent by an example."""
+    lent = {v.strip() for d in demos for n in d.example.task_nodes for v in n.arguments.values()
+            if isinstance(v, str) and v.strip() and not references_in(v)}  # fmt: skip
+    asked = request.casefold()
+    nodes = [
+        TaskNode(task=n.task, arguments={k: v for k, v in n.arguments.items()
+                                         if not (isinstance(v, str) and v.strip() in lent and v.strip().casefold() not in asked)})  # fmt: skip
+        for n in plan.task_nodes
+    ]
+    return plan.model_copy(update={"task_nodes": nodes})
+
+
 def step_text(node: TaskNode) -> str:
     """A step line for a planned node (the caller and substitute search read it)."""
     values = ", ".join(f"{k}: {v}" for k, v in node.arguments.items() if isinstance(v, str | int | float))
@@ -119,6 +133,7 @@ async def plan_from_demos(
         raise PlanError(exc.problems or [str(exc)], partial=PlanResult(plan=TaskPlan(), usage=usage, raw=[*raw, exc.raw])) from None
     usage, raw = usage + second.usage, [*raw, second.text]
     plan, problems = to_task_plan(second.parsed)
+    plan = _without_copied_values(plan, demos, request)
     plan.task_steps = [step_text(n) for n in plan.task_nodes]
     problems += validate_plan(plan, registry, graph)
     if problems:

@@ -139,3 +139,12 @@ async def test_the_repair_round_types_its_references() -> None:
     text = repair_schema["properties"]["task_nodes"]["prefixItems"][1]["properties"]["arguments"]["properties"]["text"]
     assert "<node-0>" not in text.get("pattern", "") + str(text.get("enum", ""))  # audio cannot feed text
     assert result.attempts == 2 and result.plan.task_nodes[1].arguments == {"text": "hello"}
+
+
+async def test_a_free_text_value_lent_by_an_example_is_dropped() -> None:
+    rec = Recorder({"tools": ["Translation"]}, {"task_nodes": [{"task": "Translation", "arguments": {"text": "good morning"}}], "task_links": []})
+    # the example's value is not its request's text, so the bank makes Translation's text free text
+    bank = ExampleBank([_example("b", "Translate the greeting into French", ("Translation", {"text": "good morning"}))], retriever="bm25")
+    planner = OneShotPlanner(examples=bank, k=1)
+    result = await planner.plan("Translate the greeting", [TRANSLATE], model=rec.model, registry=REGISTRY, graph=GRAPH)
+    assert result.plan.task_nodes[0].arguments == {}  # "good morning" was never asked for

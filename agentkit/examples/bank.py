@@ -119,14 +119,16 @@ class ExampleBank:
         from their requests (an expression, a SQL query): a planner lets these be free text."""
         if self._free is not None:
             return self._free
+        from .spans import request_spans
+
         seen: dict[tuple[str, str], list[int]] = {}
         for e in self.examples:
-            asked = e.request.casefold()
+            asked, spans = e.request.casefold(), set(request_spans(e.request))
             for node in e.task_nodes:
                 for name, value in node.arguments.items():
                     if isinstance(value, str) and not references_in(value):
                         counts = seen.setdefault((node.task, name), [0, 0])
-                        counts[0] += value.strip().casefold() in asked
+                        counts[0] += value.strip() in spans or value.strip().casefold() in asked
                         counts[1] += 1
         self._free = {key for key, (spans, total) in seen.items() if spans / total < threshold}
         return self._free
