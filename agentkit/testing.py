@@ -75,13 +75,14 @@ def _copy_planned_arguments(messages: list[Any], props: dict[str, Any]) -> dict[
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _ready(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/models", timeout=1) as response:
-            return response.status == 200
+            return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
 
