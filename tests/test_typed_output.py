@@ -173,3 +173,27 @@ def test_agent_with_a_schema_llamacpp_cannot_decode_fails_when_built():
     with pytest.raises(ConfigError, match="grammar"):
         Agent([get_weather], model=plan_model(WEATHER_PLAN), retriever=None,
               output_type={"type": "object", "properties": {"a": {"$ref": "#/$defs/missing"}}})  # fmt: skip
+
+
+@pytest.mark.slow
+async def test_typed_output_on_the_default_model(gemma):
+    """The 270M base model decodes under the bounded schema's grammar: a grounded object, or none and why."""
+    from agentkit.planners import get_planner
+    from agentkit.tools import load_pack
+
+    class Percentage(BaseModel):
+        result: float
+
+    agent = Agent(load_pack("math"), model=gemma, retriever="bm25", top_k=4, strategy=get_planner("one-shot", max_nodes=2),
+                  output_type=Percentage)  # fmt: skip
+    result = await agent.run("What is 15 percent of 240?")
+    if not any(n.status == NodeStatus.OK for n in result.nodes):
+        assert result.output is None and result.output_error.startswith("no output")
+        return
+    assert result.usage["summarizer"].calls >= 1
+    if result.output is not None:  # its figure is one a tool returned, or one of the request's
+        assert isinstance(result.output, Percentage)
+        figure = f"{result.output.result:g}"
+        assert figure in result.request or any(figure in json.dumps(n.output) for n in result.nodes if n.status == NodeStatus.OK)
+    else:
+        assert result.output_error.startswith("no output matching the schema")
