@@ -10,7 +10,6 @@ import jsonschema
 from pydantic import BaseModel, ValidationError
 
 from ..errors import StructuredOutputError
-from ..prompting import render
 from ..toolschema import NO_RETRIEVAL
 from .base import ChatModel, Completion, Message, TokenCallback, Usage, as_messages, capabilities
 from .context import fit_messages
@@ -41,6 +40,15 @@ async def complete(
     if completion.text:
         on_token(completion.text)
     return completion
+
+
+def repair_prompt(problems: Sequence[str]) -> str:
+    """The repair round's message: every problem, then the request to answer again.
+
+    Written here rather than as a planner-style template: the models layer knows no prompts of the layers above it.
+    """
+    listed = "".join(f"- {p}\n" for p in problems)
+    return f"Your reply was not valid JSON for the required schema. Problems:\n{listed}Reply again with only the corrected JSON object."
 
 
 def schema_of(target: dict[str, Any] | type[BaseModel]) -> dict[str, Any]:
@@ -120,7 +128,7 @@ async def generate_object(
         history = [
             *history,
             Message(role="assistant", content=completion.text),
-            Message(role="user", content=render("output_repair", problems=problems)),
+            Message(role="user", content=repair_prompt(problems)),
         ]
     assert completion is not None
     raise StructuredOutputError(
