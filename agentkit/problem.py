@@ -10,8 +10,9 @@ over every step's candidates, or the capability no executable tool serves (ToolB
   the planned tool's, at ``substitute_trust`` times their quality;
 * *fallbacks*: other executable tools the retriever finds relevant to the step's text,
   whose parameters the caller may be able to fill from the step, the request and upstream
-  outputs (``percentage_of`` when ``calculate`` rejects "15% of 240"), at
-  ``fallback_trust`` times their quality, so they are tried only after the tools above failed.
+  outputs (``percentage_of`` when ``calculate`` rejects "15% of 240"). They are dominated by
+  every candidate above (cost no lower, quality at most ``fallback_trust`` times the lowest),
+  so they are tried only after those failed, at any alpha.
 
 Each prior then moves by what earlier runs observed for the planned tool (``experience``).
 """
@@ -81,8 +82,14 @@ class ProblemBuilder:
             priors[t.name] = (t.prior_for(planned).cost, t.prior_for(planned).quality)
         for t in self._substitutes(tool, step):
             priors.setdefault(t.name, (t.prior.cost, t.prior.quality * self.policy.substitute_trust))
+        # Fallbacks are dominated by every candidate above (cost no lower, quality lower), so at any
+        # alpha they are tried only once those failed, never because they are cheaper.
+        runnable = [priors[name] for name in priors if self.registry.get(name).executable]
+        top_cost = max((c for c, _ in runnable), default=0.0)
+        low_quality = min((q for _, q in runnable), default=1.0)
         for t in self._fallbacks(tool, step, retrieved, set(priors)):
-            priors.setdefault(t.name, (t.prior.cost, t.prior.quality * self.policy.fallback_trust))
+            cost = max(t.prior.cost, top_cost) + 1e-6
+            priors.setdefault(t.name, (cost, min(t.prior.quality, low_quality) * self.policy.fallback_trust))
         return [
             self.experience.effective(planned, Candidate(tool=name, cost=cost, quality=quality))
             for name, (cost, quality) in priors.items()

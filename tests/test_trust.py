@@ -552,3 +552,29 @@ async def test_a_huge_upstream_output_does_not_overflow_the_default_models_conte
 def test_an_agent_takes_tool_sources_as_the_cli_does():
     agent = Agent(["math", "datetime"], model=roles(plan(("calculate", {"expression": "1+1"}))), retriever=None)
     assert {"calculate", "weekday"} <= set(agent.registry.names)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.5, 1.0])
+async def test_a_cheaper_fallback_never_runs_before_the_planned_tool(alpha):
+    @tool(cost=5.0, quality=0.8)
+    def count_words(text: str) -> int:
+        """Count the words of a text.
+
+        Args:
+            text: the text
+        """
+        return len(text.split())
+
+    @tool(cost=0.01, quality=0.99)
+    def count_letters(text: str) -> int:
+        """Count the letters of a text, not the words.
+
+        Args:
+            text: the text
+        """
+        return sum(c.isalpha() for c in text)
+
+    agent = Agent([count_words, count_letters], model=roles(plan(("count_words", {"text": "a b c"})), caller=lambda p, props: {"text": "a b c"}),
+                  retriever="bm25", alpha=alpha)  # fmt: skip
+    result = await agent.run("count the words and letters of a b c")
+    assert result.nodes[0].tool == "count_words" and result.nodes[0].output == 3
