@@ -153,6 +153,8 @@ class PlanExecutor:
             else:
                 async with self._semaphore:
                     result = await self._node(index, {j: r["output"] for j, r in upstream.items()})
+            if result.status != NodeStatus.OK:  # the node, not just an attempt (NodeFailed), ended without success
+                self.emit(ev.NodeGaveUp.of(result))
             self.emit(ev.NodeFinished(result=result))
             return result.model_dump(mode="json")
 
