@@ -62,7 +62,7 @@ class Approvals:
             if decision is None:
                 continue  # undecided: it stays pending
             tool = p.value.get("tool") if isinstance(p.value, dict) else None
-            if decision.arguments is not None and tool in registry:
+            if decision.arguments is not None and isinstance(tool, str) and tool in registry:
                 decision = decision.model_copy(update={"arguments": registry.get(tool).validate_arguments(decision.arguments)})
             resume[p.id] = decision.model_dump()
         return Command(resume=resume) if resume else None

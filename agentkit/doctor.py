@@ -174,7 +174,7 @@ def _child_main() -> None:
 
     model = LlamaCppModel("default", n_ctx=512)
     started = time.perf_counter()
-    out = model.llm.create_completion(CHILD_PROMPT, max_tokens=8, temperature=0.0)
+    out: Any = model.llm.create_completion(CHILD_PROMPT, max_tokens=8, temperature=0.0)  # not streamed: one response dict
     seconds = time.perf_counter() - started
     tokens = out["usage"]["completion_tokens"]
     print(json.dumps({"text": out["choices"][0]["text"], "tokens": tokens, "tokens_per_s": tokens / seconds if seconds else None,

@@ -8,7 +8,7 @@ its own parameter names, and every array and string is bounded so decoding alway
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import networkx as nx
@@ -68,12 +68,12 @@ def _value_schema(
 
 
 def _argument_schema(
-    t: Tool, max_chars: int, refs: Sequence[int] | None | dict[str, Sequence[int]] = None,
+    t: Tool, max_chars: int, refs: Sequence[int] | None | Mapping[str, Sequence[int]] = None,
     literals: Sequence[str] | None | dict[str, Sequence[str] | None] = None,
 ) -> dict[str, Any]:
     """``refs`` and ``literals`` are one list for every parameter, or per parameter."""
     props = {
-        name: _value_schema(prop, max_chars, refs.get(name, ()) if isinstance(refs, dict) else refs,
+        name: _value_schema(prop, max_chars, refs.get(name, ()) if isinstance(refs, Mapping) else refs,
                             literals.get(name) if isinstance(literals, dict) else literals)
         for name, prop in t.parameters.get("properties", {}).items()
     }  # fmt: skip

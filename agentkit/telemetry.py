@@ -182,7 +182,7 @@ class RunTrace:
 
         self.tracer = trace.get_tracer(TRACER_NAME, __version__)
         self.common = {"gen_ai.conversation.id": thread_id}
-        attributes = {**self.common, "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "agentkit"}
+        attributes: dict[str, Any] = {**self.common, "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "agentkit"}
         if request is None:
             attributes["agentkit.resumed"] = True
         self.span = self.tracer.start_span("invoke_agent agentkit", kind=SpanKind.INTERNAL, attributes=attributes)

@@ -121,7 +121,7 @@ class Tool(BaseModel):
         if problem is None:
             cls = toolschema.validator_class(self.parameters)
             try:
-                problem = _schema_problem(json.dumps(self.parameters, sort_keys=True, default=str), cls, newer)
+                problem = _schema_problem(json.dumps(self.parameters, sort_keys=True, default=str), cls, newer)  # type: ignore[arg-type]  # classes hash
             except (ValueError, TypeError, RecursionError) as exc:  # an int too long to print, a NaN key...
                 problem = f"not JSON: {exc}"
         if problem is not None:
@@ -319,7 +319,7 @@ def _schema_problem(schema_json: str, cls: type[jsonschema.protocols.Validator],
     """
     schema = json.loads(schema_json)
     meta_cls = cls if "$schema" in schema or newer else jsonschema.Draft7Validator
-    error = jsonschema.exceptions.best_match(_meta_validator(meta_cls).iter_errors(schema))
+    error = jsonschema.exceptions.best_match(_meta_validator(meta_cls).iter_errors(schema))  # type: ignore[arg-type]  # classes hash
     return None if error is None else error.message
 
 

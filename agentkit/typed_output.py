@@ -138,7 +138,7 @@ class OutputSpec:
                      for r in results],
         )  # fmt: skip
         history = [Message(role="user", content=prompt)]
-        usage, problems = Usage(), []
+        usage, problems = Usage(), list[str]()
         for _ in range(2):
             try:
                 completion = await complete(
@@ -246,7 +246,7 @@ def ungrounded_leaves(data: Any, schema: dict[str, Any], evidence: Any) -> list[
             for key, item in value.items():
                 visit(item, props.get(key, extra), f"{path}/{key}")
         elif isinstance(value, list):
-            items = node.get("items") if isinstance(node.get("items"), dict) else {}
+            items: dict[str, Any] = node["items"] if isinstance(node.get("items"), dict) else {}
             for i, item in enumerate(value):
                 visit(item, items, f"{path}/{i}")
         elif isinstance(value, bool) or value is None:

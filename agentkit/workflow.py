@@ -123,7 +123,7 @@ def build_workflow(agent: Agent, saver: BaseCheckpointSaver) -> Any:
 
     stages = _Stages(agent, retrieve, plan, summarize)
 
-    @entrypoint(checkpointer=saver, name="agentkit_run")
+    @entrypoint(checkpointer=saver)  # the graph is named after the function
     async def agentkit_run(inputs: dict[str, Any], *, previous: dict[str, Any] | None = None) -> Any:
         conversation = Conversation.model_validate(inputs.get("conversation") or previous or {})
         result = await stages.run(inputs["request"], conversation)

@@ -215,10 +215,10 @@ def query_rows(
         out, matched = _aggregated(matching, cols, aggregate, aggregate_column, group_by)
         header = list(out[0])
         if order_by is not None:
-            top = _TopRows(cols.resolve(order_by, header), len(out), descending)
+            ranked = _TopRows(cols.resolve(order_by, header), len(out), descending)
             for r in out:
-                top.add(r)
-            out = top.result()
+                ranked.add(r)
+            out = ranked.result()
         return {"columns": header, "rows": out[:limit], "matched": matched, "truncated": len(out) > limit}
     keep = [cols.resolve(c) for c in columns] if columns else list(fields)
     cells = [(c, cols.getter(c)) for c in keep]

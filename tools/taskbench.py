@@ -80,7 +80,7 @@ def simulate(doc: Tool) -> Tool:
 
 def load_domain(domain_dir: str | os.PathLike[str]) -> TaskBenchTools:
     """A TaskBench domain (folder with ``tool_desc.json``) with simulated tools, its tool-graph links and dependency kind."""
-    loaded = load_taskbench_tools(domain_dir)
+    loaded = load_taskbench_tools(os.fspath(domain_dir))
     tools = registry("taskbench", (simulate(t) for t in loaded.registry))
     return TaskBenchTools(registry=tools, links=loaded.links, dependency=loaded.dependency)
 

@@ -99,7 +99,7 @@ def _close_all() -> None:
         with loaded.lock:
             loaded.llm.close()
     _LOADED.clear()
-    llama_cpp.llama_log_set(ctypes.cast(None, llama_cpp.llama_log_callback), ctypes.c_void_p(0))
+    llama_cpp.llama_log_set(ctypes.cast(None, llama_cpp.llama_log_callback), ctypes.c_void_p(0))  # type: ignore[arg-type]  # NULL: the C logger
 _LOAD_LOCK = threading.Lock()
 _PARAMS_LOCK = threading.Lock()
 _said_cpu = False

@@ -133,9 +133,10 @@ class MiniLMEmbedder:
             np.exp(scores, out=scores)
             scores /= scores.sum(-1, keepdims=True)
             ctx = (scores @ qkv[2]).transpose(0, 2, 1, 3).reshape(b * length, self.dim)
-            x = _layer_norm(x + ctx @ layer["out"][0] + layer["out"][1], *layer["ln1"], self.eps)
+            (ln1_weight, ln1_bias), (ln2_weight, ln2_bias) = layer["ln1"], layer["ln2"]
+            x = _layer_norm(x + ctx @ layer["out"][0] + layer["out"][1], ln1_weight, ln1_bias, self.eps)
             up = _gelu(x @ layer["up"][0] + layer["up"][1])
-            x = _layer_norm(x + up @ layer["down"][0] + layer["down"][1], *layer["ln2"], self.eps)
+            x = _layer_norm(x + up @ layer["down"][0] + layer["down"][1], ln2_weight, ln2_bias, self.eps)
         return x.reshape(b, length, self.dim)
 
     def embed_spans(self, text: str, spans: Sequence[tuple[int, int]]) -> np.ndarray:
