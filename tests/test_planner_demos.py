@@ -113,13 +113,13 @@ def test_a_plan_with_only_type_errors_keeps_its_valid_part_and_records_what_was_
     assert dropped and "referenced node 0" in dropped[0]
 
 
-def test_the_step_count_is_the_examples_majority_and_the_smaller_on_a_tie() -> None:
+def test_the_step_count_is_the_fewest_nodes_among_the_examples() -> None:
     from agentkit.examples import ScoredExample
 
     one, two = ScoredExample(BANK.examples[1], 1), ScoredExample(BANK.examples[0], 1)
-    assert step_count([two, two, one], 5) == 2
-    assert step_count([two, one, one], 5) == 1
-    assert step_count([two, one], 5) == 1
+    assert step_count([two, two], 5) == 2
+    assert step_count([two, two, one], 5) == 1
+    assert step_count([two], 1) == 1  # never past the bound
 
 
 async def test_an_unusable_tool_choice_is_a_plan_error() -> None:
