@@ -3,9 +3,9 @@
 The public API is what ``__all__`` lists here, and the ``__all__`` of the public modules:
 ``agentkit.events``, ``agentkit.testing``, ``agentkit.examples``, ``agentkit.models``,
 ``agentkit.tools``, ``agentkit.planners``, ``agentkit.retrieval``, ``agentkit.sources``,
-``agentkit.config``, ``agentkit.mcp_client``, ``agentkit.langchain_tools``, ``agentkit.sanitize`` and
-``agentkit.bench.kit`` (extension points, test helpers, the benchmark kit). Every other module is an
-implementation detail, even without a leading underscore.
+``agentkit.config``, ``agentkit.mcp_client``, ``agentkit.langchain_tools``, ``agentkit.sanitize``,
+``agentkit.bench.kit`` and ``agentkit.bench.runner`` (extension points, test helpers, the benchmark
+kit). Every other module is an implementation detail, even without a leading underscore.
 """
 
 from .errors import (

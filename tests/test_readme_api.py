@@ -16,7 +16,7 @@ README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8"
 PUBLIC_MODULES = (
     "agentkit.events", "agentkit.testing", "agentkit.examples", "agentkit.models", "agentkit.tools",
     "agentkit.planners", "agentkit.retrieval", "agentkit.sources", "agentkit.config", "agentkit.mcp_client",
-    "agentkit.langchain_tools", "agentkit.bench.kit", "agentkit.sanitize",
+    "agentkit.langchain_tools", "agentkit.bench.kit", "agentkit.bench.runner", "agentkit.sanitize",
 )  # fmt: skip
 
 IMPORTS = re.findall(r"^\s*from (agentkit[\w.]*) import ([\w, ]+)$", README, re.M)

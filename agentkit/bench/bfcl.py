@@ -17,18 +17,18 @@ samples whose model call failed (``status: error``) are tried again.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import statistics
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from agentkit.bench.bfcl_checker import score
-from agentkit.bench.kit import Backend, Outcome, RunFolder, failure, local_backend
+from agentkit.bench.kit import Files, Outcome, RunFolder, failure
 from agentkit.bench.bfcl_data import CATEGORIES, BfclSample, Category, data_source, load_category
 from agentkit.bench.bfcl_schema import call_schema, function_tool, to_bfcl
 from agentkit.errors import ConfigError, StructuredOutputError
@@ -172,6 +172,45 @@ class BfclSummary(BaseModel):
     metrics: dict[str, Any]
 
 
+class Bfcl:
+    """BFCL as a benchmark of the kit: answer each sample (locally or on Ray workers), score it here, append results.jsonl."""
+
+    what = "BFCL caller"
+
+    def __init__(self, samples: list[BfclSample], model: str | ChatModel, categories: list[Category], options: dict[str, Any]):
+        self.samples, self.model, self.categories, self.options = samples, model, categories, options
+        self.reported: list[SampleResult] = []  # the results recorded in this invocation, in order
+
+    def load_samples(self, exclude: AbstractSet[str]) -> list[BfclSample]:
+        return [s for s in self.samples if s.id not in exclude]
+
+    def done_ids(self, folder: RunFolder) -> set[str]:
+        """Samples with a recorded answer; those whose model call failed are tried again."""
+        return {i for i, r in read_results(folder.path / "results.jsonl").items() if r.status != "error"}
+
+    def predictor(self) -> BfclPredictor:
+        return build_predictor(self.model, **self.options)
+
+    def predictor_factory(self) -> Callable[[], BfclPredictor]:
+        from agentkit.bench.ray_backend import model_source
+
+        return functools.partial(build_predictor, model_source(self.model), **self.options)
+
+    def to_wire(self, sample: BfclSample) -> BfclSample:
+        return without_answers(sample)
+
+    def record(self, sample: BfclSample, outcome: Outcome, files: Files) -> bool:
+        result = to_result(sample, outcome)
+        files.write("results.jsonl", result.model_dump(mode="json"))
+        self.reported.append(result)
+        return result.status != "error"
+
+    def score(self, samples: list[BfclSample], folder: RunFolder) -> dict[str, Any]:
+        metrics = compute_metrics(samples, read_results(folder.path / "results.jsonl"), folder.info, self.categories)
+        folder.write_json("metrics.json", metrics)
+        return metrics
+
+
 def run_bfcl(
     model: str | ChatModel,
     *,
@@ -190,37 +229,22 @@ def run_bfcl(
 
     ``examples=k`` shows the caller the ``k`` nearest other samples of the same category (with
     their possible answers) instead of the fixed examples; the sample itself never.
-
     ``backend="ray"`` answers on ``concurrency`` Ray workers (the cluster at ``address``, default a
     local instance); the answers are scored here, so the possible answers never leave this process.
     """
     from agentkit.bench.bfcl_checker import load_checker
+    from agentkit.bench.runner import run_benchmark
 
     samples, folder, banks = _prepare(model, categories, out, data_dir, limit, concurrency, examples, backend, address)
     load_checker()  # a clear error before anything slow
-    options: dict[str, Any] = {"banks": banks, "k": examples or 3}
-    predictor = build_predictor(model, **options) if backend == "local" else None  # a bad model fails before run.json is written
-    folder.start()
-    known = read_results(folder.path / "results.jsonl")
-    pending = [s for s in samples if s.id not in known or known[s.id].status == "error"]
-    if on_start:
-        on_start(len(samples), len(samples) - len(pending))
-    if backend == "ray":
-        from agentkit.bench.ray_backend import RayWorkers, model_source, ray_session
+    benchmark = Bfcl(samples, model, categories, {"banks": banks, "k": examples or 3})
 
-        with ray_session(address, num_cpus=concurrency) as ray:
-            workers = RayWorkers(ray, functools.partial(build_predictor, model_source(model), **options), concurrency,
-                                 what="BFCL caller", to_wire=without_answers)  # fmt: skip
-            workers.excluded_ids()  # every worker built (a bad model is one clear error)
-            counts = asyncio.run(_record(workers.outcomes, pending, folder, on_done))
-    else:
-        assert predictor is not None
-        counts = asyncio.run(_record(local_backend(predictor, concurrency), pending, folder, on_done))
-    metrics = compute_metrics(samples, read_results(folder.path / "results.jsonl"), folder.info, categories)
-    folder.write_json("metrics.json", metrics)
-    return BfclSummary(
-        out=out, selected=len(samples), skipped=len(samples) - len(pending), done=counts["done"], errors=counts["errors"], metrics=metrics
-    )
+    def done(sample: BfclSample, ok: bool) -> None:
+        if on_done:
+            on_done(benchmark.reported[-1])
+
+    stats = run_benchmark(benchmark, folder, backend=backend, concurrency=concurrency, address=address, on_start=on_start, on_done=done)
+    return BfclSummary(out=out, selected=stats.selected, skipped=stats.skipped, done=stats.done, errors=stats.failed, metrics=stats.metrics)
 
 
 def _prepare(
@@ -258,23 +282,6 @@ def _prepare(
     folder = RunFolder(out, info, ("model", "data"))
     folder.check_resume()
     return samples, folder, banks
-
-
-async def _record(backend: Backend, pending: list[BfclSample], folder: RunFolder, on_done: Callable[[SampleResult], None] | None) -> dict[str, int]:
-    """Score each outcome as it arrives and append it to results.jsonl."""
-    by_id = {s.id: s for s in pending}
-    counts = {"done": 0, "errors": 0}
-    writer = folder.writer("results.jsonl")
-    try:
-        async for outcome in backend(pending):
-            result = to_result(by_id[outcome.id], outcome)
-            writer.write(result.model_dump(mode="json"))
-            counts["errors" if result.status == "error" else "done"] += 1
-            if on_done:
-                on_done(result)
-    finally:
-        writer.close()
-    return counts
 
 
 # -- metrics -------------------------------------------------------------------------------
@@ -363,4 +370,4 @@ def format_table(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["BfclCaller", "BfclPredictor", "BfclSummary", "SampleResult", "build_predictor", "to_result", "compute_metrics", "evaluate_sample", "format_table", "read_results", "run_bfcl"]
+__all__ = ["Bfcl", "BfclCaller", "BfclPredictor", "BfclSummary", "SampleResult", "build_predictor", "to_result", "compute_metrics", "evaluate_sample", "format_table", "read_results", "run_bfcl"]

@@ -23,7 +23,8 @@ import json
 import statistics
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -31,6 +32,7 @@ from agentkit.errors import ConfigError
 from agentkit.models import Usage
 
 S = TypeVar("S", contravariant=True)
+T = TypeVar("T")
 
 
 @dataclass
@@ -185,7 +187,84 @@ def log_record(outcome: Outcome) -> dict[str, Any]:
     return record
 
 
+class Benchmark(Protocol[T]):
+    """An evaluation, as the kit runs it (:func:`run_benchmark`): samples, answering one, recording it, scoring.
+
+    Samples are anything with an ``id``. ``predictor()`` answers in this process;
+    ``predictor_factory()`` is the same as a picklable callable (a module-level function or a
+    ``functools.partial`` of one over plain data) that each Ray worker calls once, and
+    ``to_wire(sample)`` is what of a sample travels to a worker.
+    """
+
+    def load_samples(self, exclude: AbstractSet[str]) -> list[T]: ...
+
+    def done_ids(self, folder: RunFolder) -> set[str]:
+        """Samples already recorded (a resume skips them)."""
+        ...
+
+    def predictor(self) -> Predictor[Any]: ...
+
+    def predictor_factory(self) -> Callable[[], Predictor[Any]]: ...
+
+    def to_wire(self, sample: T) -> Any: ...
+
+    def record(self, sample: T, outcome: Outcome, files: Files) -> bool:
+        """Write what the outcome means for this benchmark; True when the sample counts as done."""
+        ...
+
+    def score(self, samples: list[T], folder: RunFolder) -> dict[str, Any]:
+        """The metrics of the run (also written to the folder as the benchmark likes)."""
+        ...
+
+
+class Files:
+    """The run folder's JSON-lines writers, opened on first use and closed together."""
+
+    def __init__(self, folder: RunFolder):
+        self.folder = folder
+        self._open: dict[str, JsonlWriter] = {}
+
+    def write(self, name: str, record: dict[str, Any]) -> None:
+        if name not in self._open:
+            self._open[name] = self.folder.writer(name)
+        self._open[name].write(record)
+
+    def close(self) -> None:
+        for writer in self._open.values():
+            writer.close()
+
+
+@dataclass
+class RunStats:
+    selected: int
+    skipped: int  # recorded before this invocation
+    done: int  # recorded as done in this invocation
+    failed: int  # failed in this invocation
+    samples: list[Any] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+async def drive(
+    record: Callable[[Any, Outcome, Files], bool], outcomes: Backend, pending: list[Any], folder: RunFolder,
+    on_done: Callable[[Any, bool], None] | None = None,
+) -> tuple[int, int]:  # fmt: skip
+    """Record each outcome the moment it arrives (``record(sample, outcome, files)``: True when done), so an
+    interrupted run resumes; returns (done, failed)."""
+    by_id = {s.id: s for s in pending}
+    files = Files(folder)
+    counts = [0, 0]
+    try:
+        async for outcome in outcomes(pending):
+            ok = record(by_id[outcome.id], outcome, files)
+            counts[0 if ok else 1] += 1
+            if on_done:
+                on_done(by_id[outcome.id], ok)
+    finally:
+        files.close()
+    return counts[0], counts[1]
+
+
 __all__ = [
-    "RAW_CHARS", "Backend", "JsonlWriter", "Outcome", "Predictor", "RunFolder", "failure", "local_backend", "log_record",
-    "timing",
+    "RAW_CHARS", "Backend", "Benchmark", "Files", "JsonlWriter", "Outcome", "Predictor", "RunFolder", "RunStats", "drive",
+    "failure", "local_backend", "log_record", "timing",
 ]  # fmt: skip

@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from agentkit.bench.kit import Backend, JsonlWriter, Outcome, RunFolder, failure, local_backend, log_record, timing
+from agentkit.bench.kit import Backend, Files, Outcome, RunFolder, drive, failure, local_backend, log_record, timing
+from agentkit.bench.ray_backend import model_source
+from agentkit.bench.runner import BACKENDS, run_benchmark
 from agentkit.bench.taskbench_data import Dependency, gold_file, load_gold, load_predictions, load_user_requests
 from agentkit.bench.taskbench_score import score_predictions
 from agentkit.errors import ConfigError
@@ -42,7 +44,6 @@ from agentkit.models import ChatModel, Usage
 SystemName = Literal["agentkit", "reference", "nearest"]
 SYSTEMS: tuple[str, ...] = ("agentkit", "reference", "nearest")
 TYPES: tuple[str, ...] = ("single", "chain", "dag")
-BACKENDS: tuple[str, ...] = ("local", "ray")  # where samples run: this process, or a Ray cluster
 RUN_KEYS = ("system", "model", "data", "options")  # what a resume must agree with
 
 
@@ -244,6 +245,17 @@ def local_predictor(system: System, concurrency: int = 1) -> Backend:
     return local_backend(SystemPredictor(system), concurrency)
 
 
+def record_outcome(sample: Sample, outcome: Outcome, files: Files) -> bool:
+    """TaskBench's records: a prediction or an error, and the attempt's time and usage in samples.jsonl."""
+    if outcome.result is None:
+        raw = {"raw": outcome.raw} if outcome.raw else {}
+        files.write("errors.jsonl", {"id": outcome.id, "error_type": outcome.error_type, "error": outcome.error, **raw})
+    else:
+        files.write("predictions.jsonl", {"id": outcome.id, "result": outcome.result})
+    files.write("samples.jsonl", log_record(outcome))
+    return outcome.result is not None
+
+
 async def record_samples(
     predictor: Backend,
     samples: list[Sample],
@@ -252,31 +264,46 @@ async def record_samples(
     on_start: Callable[[int], None] | None = None,
     on_done: Callable[[Sample, bool], None] | None = None,
 ) -> tuple[int, int, int]:
-    """The driver's part of every backend: skip the ids already in ``out/predictions.jsonl``, then write each
-    outcome the moment it arrives (so an interrupted run resumes); returns (skipped, done, failed)."""
+    """Skip the ids already in ``out/predictions.jsonl``, then record each outcome the moment it arrives
+    (so an interrupted run resumes); returns (skipped, done, failed)."""
     finished = done_ids(out / "predictions.jsonl")
     pending = [s for s in samples if s.id not in finished]
-    by_id = {s.id: s for s in pending}
     if on_start:
         on_start(len(samples) - len(pending))
-    predictions, errors, log = (JsonlWriter(out / name) for name in ("predictions.jsonl", "errors.jsonl", "samples.jsonl"))
-    counts = {"done": 0, "failed": 0}
-    try:
-        async for outcome in predictor(pending):
-            if outcome.result is None:
-                raw = {"raw": outcome.raw} if outcome.raw else {}
-                errors.write({"id": outcome.id, "error_type": outcome.error_type, "error": outcome.error, **raw})
-                counts["failed"] += 1
-            else:
-                predictions.write({"id": outcome.id, "result": outcome.result})
-                counts["done"] += 1
-            log.write(log_record(outcome))
-            if on_done:
-                on_done(by_id[outcome.id], outcome.result is not None)
-    finally:
-        for writer in (predictions, errors, log):
-            writer.close()
-    return len(samples) - len(pending), counts["done"], counts["failed"]
+    done, failed = await drive(record_outcome, predictor, pending, RunFolder(out, {}, ()), on_done)
+    return len(samples) - len(pending), done, failed
+
+
+class TaskBench:
+    """TaskBench as a benchmark of the kit: plan each sample's request with a system, score officially and strictly."""
+
+    def __init__(self, data_dir: Path, model: str | ChatModel, system: str, options: dict[str, Any], info: dict[str, Any],
+                 *, type: str | None = None, limit: int | None = None):  # fmt: skip
+        self.data_dir, self.model, self.system, self.options, self.info = data_dir, model, system, options, info
+        self.type, self.limit = type, limit
+        self.what = f"{system} system"  # what a worker that cannot build it names
+
+    def load_samples(self, exclude: AbstractSet[str]) -> list[Sample]:
+        return load_samples(self.data_dir, type=self.type, limit=self.limit, exclude=exclude)
+
+    def done_ids(self, folder: RunFolder) -> set[str]:
+        return done_ids(folder.path / "predictions.jsonl")
+
+    def predictor(self) -> SystemPredictor:
+        return build_predictor(self.system, self.data_dir, None if self.system == "nearest" else self.model, self.options)
+
+    def predictor_factory(self) -> Callable[[], SystemPredictor]:
+        source = None if self.system == "nearest" else model_source(self.model)
+        return functools.partial(build_predictor, self.system, str(self.data_dir.resolve()), source, self.options)
+
+    def to_wire(self, sample: Sample) -> Request:
+        return to_request(sample)
+
+    def record(self, sample: Sample, outcome: Outcome, files: Files) -> bool:
+        return record_outcome(sample, outcome, files)
+
+    def score(self, samples: list[Sample], folder: RunFolder) -> dict[str, Any]:
+        return finish(folder.path, self.data_dir, samples, self.info)
 
 
 async def run_samples(
@@ -336,6 +363,7 @@ __all__ = [
     "Sample",
     "System",
     "SystemPredictor",
+    "TaskBench",
     "build_predictor",
     "done_ids",
     "finish",
@@ -384,38 +412,16 @@ def run_taskbench(
     _check_options(data_dir, model, system, retriever, concurrency, backend, address, k, type, limit)
     examples = _examples_file(data_dir, system, examples)
     info = _run_info(data_dir, model, system, type, limit, retriever, top_k, strategy, demos, reformat, max_tokens, examples, k)
-    folder = RunFolder(out, info, RUN_KEYS)
-    folder.check_resume()
     system_options: dict[str, Any] = {
         "retriever": retriever, "top_k": top_k, "strategy": strategy, "demos": demos, "reformat": reformat, "max_tokens": max_tokens,
         "examples": None if examples is None else str(examples), "k": k,
     }  # fmt: skip
-
-    def run(predictor: Backend, excluded: set[str]) -> tuple[list[Sample], tuple[int, int, int]]:
-        folder.start()
-        samples = load_samples(data_dir, type=type, limit=limit, exclude=excluded)
-
-        def started(already: int) -> None:
-            if on_start:
-                on_start(len(samples), already)
-
-        return samples, asyncio.run(record_samples(predictor, samples, folder.path, on_start=started, on_done=on_done))
-
-    if backend == "ray":
-        from agentkit.bench.ray_backend import RayWorkers, model_source, ray_session
-
-        with ray_session(address, num_cpus=concurrency) as ray:
-            source = None if system == "nearest" else model_source(model)
-            factory = functools.partial(build_predictor, system, str(data_dir.resolve()), source, system_options)
-            workers = RayWorkers(ray, factory, concurrency, what=f"{system} system", to_wire=to_request)
-            samples, (skipped, done, failed) = run(workers.outcomes, workers.excluded_ids())
-    else:
-        from agentkit.models import load_model
-
-        runner = make_system(system, data_dir, None if system == "nearest" else load_model(model), **system_options)  # type: ignore[arg-type]
-        samples, (skipped, done, failed) = run(local_predictor(runner, concurrency), runner.excluded_ids)
-    metrics = finish(folder.path, data_dir, samples, info)
-    return RunSummary(out=folder.path, selected=len(samples), skipped=skipped, done=done, failed=failed, metrics=metrics)
+    benchmark = TaskBench(data_dir, model, system, system_options, info, type=type, limit=limit)
+    stats = run_benchmark(
+        benchmark, RunFolder(out, info, RUN_KEYS), backend=backend, concurrency=concurrency, address=address,
+        on_start=on_start, on_done=on_done,
+    )  # fmt: skip
+    return RunSummary(out=Path(out), selected=stats.selected, skipped=stats.skipped, done=stats.done, failed=stats.failed, metrics=stats.metrics)
 
 
 def _check_options(
