@@ -69,33 +69,41 @@ def _checked_options(max_rows: int, max_file_bytes: int, query_seconds: float) -
     positive("data", "query_seconds", query_seconds, whole=False, at_most=3600)
 
 
-def build(
-    root: str | os.PathLike[str] | None = None,
-    *,
-    writable: bool = False,
-    max_rows: int = MAX_ROWS,
-    max_file_bytes: int = MAX_FILE_BYTES,
-    query_seconds: float = QUERY_SECONDS,
-) -> list[Tool]:
-    """The two data tools bound to one sandbox root."""
-    _checked_options(max_rows, max_file_bytes, query_seconds)
-    box = Sandbox(root)
+class _SandboxFiles:
+    """The data files of one sandbox root, each checked to be a regular file within the size limit."""
+
+    def __init__(self, box: Sandbox, max_file_bytes: int):
+        self.box, self.max_file_bytes = box, max_file_bytes
 
     @contextmanager
-    def opened(path: str) -> Iterator[int]:
+    def opened(self, path: str) -> Iterator[int]:
         """A descriptor of the regular file ``path`` within the size limit."""
-        with box.open(path, READ) as fd:
-            if check_regular(fd, path).st_size > max_file_bytes:
-                raise ValueError(f"file {path!r} is over the size limit of {max_file_bytes} bytes")
+        with self.box.open(path, READ) as fd:
+            if check_regular(fd, path).st_size > self.max_file_bytes:
+                raise ValueError(f"file {path!r} is over the size limit of {self.max_file_bytes} bytes")
             yield fd
 
-    def read_bytes(path: str) -> bytes:
-        with opened(path) as fd, os.fdopen(os.dup(fd), "rb") as fh:
-            data = fh.read(max_file_bytes + 1)
-        if len(data) > max_file_bytes:  # grew since the check
-            raise ValueError(f"file {path!r} is over the size limit of {max_file_bytes} bytes")
+    def read_bytes(self, path: str) -> bytes:
+        with self.opened(path) as fd, os.fdopen(os.dup(fd), "rb") as fh:
+            data = fh.read(self.max_file_bytes + 1)
+        if len(data) > self.max_file_bytes:  # grew since the check
+            raise ValueError(f"file {path!r} is over the size limit of {self.max_file_bytes} bytes")
         return data
 
+    def open_writable(self, database: str, query_seconds: float) -> sqlite3.Connection:
+        """A connection to the database file itself (made when missing), opened by its checked, symlink-free path.
+
+        SQLite opens files only by path (it needs one for its journal), so unlike the
+        read-only case a symlink swapped in between the check and SQLite's open is not
+        excluded; give writable databases a root no one else can write to.
+        """
+        with self.box.open(database, os.O_RDWR | os.O_CREAT, follow=False, make_parents=False) as fd:
+            check_regular(fd, database)
+        real = self.box.real_path(database)
+        return sqlite3.connect(f"{real.as_uri()}?mode=rw", uri=True, timeout=query_seconds, check_same_thread=False)
+
+
+def _csv_query(files: _SandboxFiles, max_rows: int, query_seconds: float) -> Tool:
     @tool(input_types=["path"], output_types=["table"], cost=0.05, quality=0.9, timeout=query_seconds + 5)
     def csv_query(
         path: str,
@@ -122,12 +130,16 @@ def build(
             limit: return at most this many rows
         """
         deadline = time.monotonic() + query_seconds
-        with opened(path) as fd, open(os.dup(fd), encoding="utf-8-sig", errors="replace", newline="") as fh:
+        with files.opened(path) as fd, open(os.dup(fd), encoding="utf-8-sig", errors="replace", newline="") as fh:
             header, rows = _csv_rows(fh, path)
             return query_rows(rows, header, columns=columns, where=where or [], aggregate=aggregate,
                               aggregate_column=aggregate_column, group_by=group_by, order_by=order_by,
                               descending=descending, limit=max(0, min(limit, max_rows)), deadline=deadline)  # fmt: skip
 
+    return csv_query
+
+
+def _sqlite_query(files: _SandboxFiles, writable: bool, max_rows: int, query_seconds: float) -> Tool:
     # A writable database is changed by some statements: those ask first and are never retried.
     @tool(input_types=["path", "text"], output_types=["table"], cost=0.1, quality=0.9, timeout=query_seconds + 5,
           needs_approval=_sqlite.may_write if writable else False, side_effects=writable, idempotent=not writable)  # fmt: skip
@@ -145,26 +157,28 @@ def build(
         """
         if not writable and _sqlite.first_keyword(sql) not in _sqlite.READ_KEYWORDS:
             raise AccessDenied("only SELECT queries are allowed: this database is opened read-only")
-        conn = open_writable(database) if writable else _sqlite.in_memory_copy(read_bytes(database))
+        conn = files.open_writable(database, query_seconds) if writable else _sqlite.in_memory_copy(files.read_bytes(database))
         try:
             _sqlite.limit(conn, writable, query_seconds)
             return _sqlite.execute(conn, sql, parameters or [], max_rows, query_seconds)
         finally:
             conn.close()
 
-    def open_writable(database: str) -> sqlite3.Connection:
-        """A connection to the database file itself (made when missing), opened by its checked, symlink-free path.
+    return sqlite_query
 
-        SQLite opens files only by path (it needs one for its journal), so unlike the
-        read-only case a symlink swapped in between the check and SQLite's open is not
-        excluded; give writable databases a root no one else can write to.
-        """
-        with box.open(database, os.O_RDWR | os.O_CREAT, follow=False, make_parents=False) as fd:
-            check_regular(fd, database)
-        real = box.real_path(database)
-        return sqlite3.connect(f"{real.as_uri()}?mode=rw", uri=True, timeout=query_seconds, check_same_thread=False)
 
-    return [csv_query, sqlite_query]
+def build(
+    root: str | os.PathLike[str] | None = None,
+    *,
+    writable: bool = False,
+    max_rows: int = MAX_ROWS,
+    max_file_bytes: int = MAX_FILE_BYTES,
+    query_seconds: float = QUERY_SECONDS,
+) -> list[Tool]:
+    """The two data tools bound to one sandbox root."""
+    _checked_options(max_rows, max_file_bytes, query_seconds)
+    files = _SandboxFiles(Sandbox(root), max_file_bytes)
+    return [_csv_query(files, max_rows, query_seconds), _sqlite_query(files, writable, max_rows, query_seconds)]
 
 
 csv_query, sqlite_query = build()

@@ -65,18 +65,7 @@ def _entries(fd: int, base: str, pattern: str, limit: int) -> list[dict[str, Any
     return entries
 
 
-def build(
-    root: str | os.PathLike[str] | None = None,
-    *,
-    max_read_bytes: int = MAX_READ_BYTES,
-    max_write_bytes: int = MAX_WRITE_BYTES,
-    max_entries: int = MAX_ENTRIES,
-) -> list[Tool]:
-    """The four file tools bound to one sandbox (``root=None``: the current directory at call time)."""
-    for option, value in (("max_read_bytes", max_read_bytes), ("max_write_bytes", max_write_bytes), ("max_entries", max_entries)):
-        positive("files", option, value)
-    box = Sandbox(root)
-
+def _read_file(box: Sandbox, max_read_bytes: int) -> Tool:
     @tool(input_types=["path"], output_types=["text"], cost=0.05, quality=0.95, timeout=10)
     def read_file(path: str, encoding: str = "utf-8") -> str:
         """Read a text file inside the sandbox root.
@@ -102,6 +91,10 @@ def build(
         except LookupError as exc:  # unknown, or not a text encoding ("rot13", "zlib_codec")
             raise ValueError(f"cannot read {path!r} as {encoding!r}: {exc}") from None
 
+    return read_file
+
+
+def _list_dir(box: Sandbox, max_entries: int) -> Tool:
     @tool(input_types=["path"], output_types=["path"], cost=0.05, quality=0.95, timeout=10)
     def list_dir(path: str = ".", pattern: str = "*") -> list[dict[str, Any]]:
         """List a directory inside the sandbox root: name, type and size of each entry, sorted by name.
@@ -120,6 +113,10 @@ def build(
         except NotADirectoryError:
             raise NotADirectoryError(f"no directory {path!r} in the sandbox") from None
 
+    return list_dir
+
+
+def _write_file(box: Sandbox, max_write_bytes: int) -> Tool:
     @tool(input_types=["path", "text"], output_types=["path"], cost=0.05, quality=0.95, needs_approval=True, timeout=10,
           side_effects=True, idempotent=False)  # fmt: skip
     def write_file(path: str, content: str, overwrite: bool = False) -> dict[str, Any]:
@@ -150,6 +147,10 @@ def build(
             raise FileExistsError(f"file {path!r} exists; pass overwrite=true to replace it") from None
         return {"path": box.display(path), "bytes": len(data)}
 
+    return write_file
+
+
+def _file_info(box: Sandbox) -> Tool:
     @tool(input_types=["path"], output_types=["json"], cost=0.02, quality=0.95, timeout=10)
     def file_info(path: str) -> dict[str, Any]:
         """Describe a file or directory inside the sandbox root: type, size, modification time (UTC).
@@ -171,7 +172,21 @@ def build(
             "suffix": os.path.splitext(shown)[1] if shown != "." else "",
         }
 
-    return [read_file, list_dir, write_file, file_info]
+    return file_info
+
+
+def build(
+    root: str | os.PathLike[str] | None = None,
+    *,
+    max_read_bytes: int = MAX_READ_BYTES,
+    max_write_bytes: int = MAX_WRITE_BYTES,
+    max_entries: int = MAX_ENTRIES,
+) -> list[Tool]:
+    """The four file tools bound to one sandbox (``root=None``: the current directory at call time)."""
+    for option, value in (("max_read_bytes", max_read_bytes), ("max_write_bytes", max_write_bytes), ("max_entries", max_entries)):
+        positive("files", option, value)
+    box = Sandbox(root)
+    return [_read_file(box, max_read_bytes), _list_dir(box, max_entries), _write_file(box, max_write_bytes), _file_info(box)]
 
 
 read_file, list_dir, write_file, file_info = build()
