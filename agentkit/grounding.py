@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .result import NodeResult, NodeStatus
@@ -103,6 +103,80 @@ def unused_request_values(request: str, results: Sequence[NodeResult]) -> list[s
     return missing
 
 
+def invented_argument_values(
+    request: str, results: Sequence[NodeResult], defaults: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[str]:
+    """Numbers and dates in successful calls' arguments that come from neither the request nor an earlier output.
+
+    "What is the square root of 144?" run as ``calculate("12**3")`` answers a question
+    nobody asked: 3 came from the model (a demonstration it copied), not from the user. A
+    parameter left at its schema default is not invented.
+    """
+    evidence = Evidence(request, successful_outputs(results))
+    invented: list[str] = []
+    for r in results:
+        if r.status != NodeStatus.OK:
+            continue
+        tool_defaults = (defaults or {}).get(r.tool, {})
+        for name, value in r.arguments.items():
+            if name in tool_defaults and tool_defaults[name] == value:
+                continue
+            text = _texts(value)
+            invented += [d for d in _ISO_DATE.findall(text) if not evidence.has_text(d)]
+            invented += [f"{v:g} (in {r.tool}'s {name})" for v, dec in _numbers(_ISO_DATE.sub(" ", text))
+                         if not evidence.has_number(v, dec)]  # fmt: skip
+    return invented
+
+
+def _leaves(value: Any, out: list[Any], limit: int = 200) -> list[Any]:
+    if len(out) >= limit:
+        return out
+    if isinstance(value, dict):
+        for v in value.values():
+            _leaves(v, out, limit)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _leaves(v, out, limit)
+    elif value is not None and not isinstance(value, bool):
+        out.append(value)
+    return out
+
+
+def states_a_result(answer: str, results: Sequence[NodeResult], sinks: Sequence[int] | None = None) -> bool:
+    """Whether the answer states something the final steps returned (a figure, or a piece of their text).
+
+    A base model asked to summarise "Thursday" may answer "2024-07-04", or copy its
+    prompt's example ("In French, good night is bonne nuit."): grounded, and no answer.
+    """
+    finals = [r for r in results if r.status == NodeStatus.OK and (sinks is None or r.index in sinks)]
+    if not finals:
+        return False
+    stated = _numbers(answer)
+
+    def says(value: float) -> bool:  # the answer writes ``value``, maybe rounded (3.11 for 3.10686)
+        return any(a == value or abs(a - value) <= 1e-9 * max(1.0, abs(value)) or round(value, d) == a for a, d in stated)
+
+    folded = " ".join(answer.casefold().split())
+    for r in finals:
+        for leaf in _leaves(r.output, []):
+            if isinstance(leaf, int | float):
+                if says(float(leaf)):
+                    return True
+                continue
+            text = " ".join(str(leaf).casefold().split())
+            if not text:
+                continue
+            if len(text) <= 80 and (text in folded or folded in text):
+                return True
+            words = text.split()
+            if any(" ".join(words[i : i + 5]) in folded for i in range(max(1, len(words) - 4))):
+                return True
+            numbers = [v for v, _ in _numbers(text)]
+            if numbers and any(says(v) for v in numbers):
+                return True
+    return False
+
+
 def successful_outputs(results: Sequence[NodeResult]) -> list[Any]:
     return [r.output for r in results if r.status == NodeStatus.OK]
 
@@ -146,4 +220,7 @@ def plain_answer(
     return "\n".join(lines) if lines else "Nothing was run."
 
 
-__all__ = ["Evidence", "plain_answer", "successful_outputs", "ungrounded", "unused_request_values"]
+__all__ = [
+    "Evidence", "invented_argument_values", "plain_answer", "states_a_result", "successful_outputs", "ungrounded",
+    "unused_request_values",
+]

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from .errors import StructuredOutputError
-from .grounding import Evidence, plain_answer, successful_outputs, ungrounded, unused_request_values
+from .grounding import (
+    Evidence,
+    invented_argument_values,
+    plain_answer,
+    states_a_result,
+    successful_outputs,
+    ungrounded,
+    unused_request_values,
+)
 from .models import ChatModel, Message, TokenCallback, Usage, generate_object
 from .planning import coerce_value
 from .prompting import render
@@ -143,8 +151,10 @@ class Summarizer:
 
     async def summarize(
         self, request: str, results: list[NodeResult], unsolvable: str | None, *, steps: Sequence[str] = (),
-        on_token: TokenCallback | None = None,
+        on_token: TokenCallback | None = None, defaults: Mapping[str, Mapping[str, Any]] | None = None,
+        sinks: Sequence[int] | None = None,
     ) -> Summary:  # fmt: skip
+        """The answer; ``defaults`` (tool -> parameter defaults) and ``sinks`` (the final steps) sharpen its checks."""
         plain = plain_answer(results, unsolvable, steps)
         if unsolvable or not any(r.status == NodeStatus.OK for r in results):
             return Summary(answer=plain, by_model=False)
@@ -172,6 +182,9 @@ class Summarizer:
         answer = result.parsed["answer"].strip()
         missing = ungrounded(answer, Evidence(request, successful_outputs(results)))
         missing += [f"{v} (from the request, given to no tool)" for v in unused_request_values(request, results)]
+        missing += [f"{v}: not from the request" for v in invented_argument_values(request, results, defaults)]
+        if not states_a_result(answer, results, sinks):
+            missing.append("no result of the final step is stated")
         if missing or not answer:
             plain = plain_answer(results, None, steps, unverified=True)
             return Summary(answer=plain, usage=result.usage, grounded=False, ungrounded=missing, by_model=False)

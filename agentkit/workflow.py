@@ -109,15 +109,18 @@ def build_workflow(agent: Agent, saver: BaseCheckpointSaver) -> Any:
         return {"plan": plan_data, "usage": outcome.usage.model_dump(), "attempts": outcome.attempts}
 
     @task
-    async def summarize(request: str, nodes: list[dict[str, Any]], unsolvable: str | None, steps: list[str]) -> dict[str, Any]:
+    async def summarize(
+        request: str, nodes: list[dict[str, Any]], unsolvable: str | None, steps: list[str], sinks: list[int] | None = None
+    ) -> dict[str, Any]:
         if agent.output is not None:  # Agent(output_type=...): decoded under the user's schema (agentkit.typed_output)
             return await agent.output.summary(
                 agent.models["summarizer"], request, [NodeResult.model_validate(n) for n in nodes], unsolvable, steps,
                 on_token=token_emitter("summarizer"),
             )  # fmt: skip
+        results = [NodeResult.model_validate(n) for n in nodes]
         summary = await Summarizer(agent.models["summarizer"]).summarize(
-            request, [NodeResult.model_validate(n) for n in nodes], unsolvable, steps=steps,
-            on_token=token_emitter("summarizer"),
+            request, results, unsolvable, steps=steps, on_token=token_emitter("summarizer"),
+            defaults=parameter_defaults(agent.registry, {r.tool for r in results}), sinks=sinks,
         )  # fmt: skip
         return summary.model_dump()
 
@@ -173,7 +176,9 @@ class _Stages:
         if outcome.caller_usage.calls:
             usage["caller"] = outcome.caller_usage
         results = outcome.results
-        summarized = await self.summarize(request, [r.model_dump(mode="json") for r in results], None, steps)
+        fed = {s for s, t in task_plan.dependencies() if s != t}
+        sinks = [i for i in range(len(results)) if i not in fed]  # the final steps: the answer must state one
+        summarized = await self.summarize(request, [r.model_dump(mode="json") for r in results], None, steps, sinks)
         summary = Summary.model_validate(summarized)
         if summary.usage.calls:
             usage["summarizer"] = summary.usage
@@ -203,6 +208,16 @@ class _Stages:
         if problems:
             raise PlanError(problems)
         return task_plan
+
+
+def parameter_defaults(registry: Any, tools: set[str]) -> dict[str, dict[str, Any]]:
+    """tool -> {parameter: schema default}: a value left at its default was not made up by a model."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in tools:
+        if name in registry:
+            props = registry.get(name).parameters.get("properties", {})
+            out[name] = {k: p["default"] for k, p in props.items() if isinstance(p, dict) and "default" in p}
+    return out
 
 
 def run_status(results: list[NodeResult]) -> RunStatus:

@@ -64,13 +64,14 @@ def checkpoint(request, tmp_path):
 
 
 async def test_run_returns_typed_results_for_every_stage():
-    agent = Agent([upper, exclaim], model=scripted(plan(("upper", {"text": "hi"}), ("exclaim", {"text": "<node-0>"}))), retriever="bm25")
+    agent = Agent([upper, exclaim], model=scripted(plan(("upper", {"text": "hi"}), ("exclaim", {"text": "<node-0>"})), answer="HI!"),
+                  retriever="bm25")  # fmt: skip
     result = await agent.run("shout hi")
     assert result.status == RunStatus.OK
     assert [r.name for r in result.retrieved] and result.plan.task_nodes[1].task == "exclaim"
     assert [s.tool for s in result.path.steps] == ["upper", "exclaim"]
     assert [n.output for n in result.nodes] == ["HI", "HI!"]
-    assert result.answer == "done"
+    assert result.answer == "HI!" and result.grounded and result.answer_by_model
     assert set(result.usage) == {"planner", "caller", "summarizer"}
 
 

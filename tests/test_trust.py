@@ -578,3 +578,35 @@ async def test_a_cheaper_fallback_never_runs_before_the_planned_tool(alpha):
                   retriever="bm25", alpha=alpha)  # fmt: skip
     result = await agent.run("count the words and letters of a b c")
     assert result.nodes[0].tool == "count_words" and result.nodes[0].output == 3
+
+
+async def test_an_answer_that_states_no_result_of_the_final_step_is_replaced():
+    @tool
+    def weekday(date: str) -> str:
+        """The day of the week of a date.
+
+        Args:
+            date: the date
+        """
+        return "Thursday"
+
+    agent = Agent([weekday], model=roles(plan(("weekday", {"date": "2024-07-04"})), caller=lambda p, props: {"date": "2024-07-04"},
+                  answer="In French, good night is bonne nuit."), retriever=None)  # fmt: skip
+    result = await agent.run("What day of the week was 2024-07-04?")
+    assert not result.grounded and "Thursday" in result.answer and "bonne nuit" not in result.answer
+
+
+async def test_figures_the_model_made_up_in_the_arguments_make_the_answer_untrusted():
+    @tool
+    def calculate(expression: str) -> float:
+        """Evaluate an arithmetic expression.
+
+        Args:
+            expression: the expression
+        """
+        return 1728.0 if expression == "12**3" else 12.0
+
+    agent = Agent([calculate], model=roles(plan(("calculate", {"expression": "sqrt(144)"})), caller=lambda p, props: {"expression": "12**3"},
+                  answer="1728 is the square root of 144."), retriever=None)  # fmt: skip
+    result = await agent.run("What is the square root of 144?")
+    assert not result.grounded and any("not from the request" in u for u in result.ungrounded)
