@@ -104,22 +104,29 @@ def unused_request_values(request: str, results: Sequence[NodeResult]) -> list[s
 
 
 def invented_argument_values(
-    request: str, results: Sequence[NodeResult], defaults: Mapping[str, Mapping[str, Any]] | None = None
+    request: str, results: Sequence[NodeResult], parameters: Mapping[str, Mapping[str, Any]] | None = None
 ) -> list[str]:
-    """Numbers and dates in successful calls' arguments that come from neither the request nor an earlier output.
+    """Values in successful calls' arguments that come from neither the request nor an earlier output.
 
     "What is the square root of 144?" run as ``calculate("12**3")`` answers a question
-    nobody asked: 3 came from the model (a demonstration it copied), not from the user. A
-    parameter left at its schema default is not invented.
+    nobody asked: 3 came from the model (a demonstration it copied), not from the user.
+    Checked: every number and date, and a choice among fixed values (an ``enum``: "lower"
+    for a request that says "upper case"). ``parameters`` (tool -> its parameter schemas)
+    exempts values left at their schema default.
     """
     evidence = Evidence(request, successful_outputs(results))
+    words = set(re.findall(r"\w+", request.casefold()))
     invented: list[str] = []
     for r in results:
         if r.status != NodeStatus.OK:
             continue
-        tool_defaults = (defaults or {}).get(r.tool, {})
+        schemas = (parameters or {}).get(r.tool, {})
         for name, value in r.arguments.items():
-            if name in tool_defaults and tool_defaults[name] == value:
+            schema = schemas.get(name) if isinstance(schemas.get(name), dict) else {}
+            if "default" in schema and schema["default"] == value:
+                continue
+            if "enum" in schema and isinstance(value, str) and value.casefold() not in words and not evidence.has_text(value):
+                invented.append(f"{value!r} (in {r.tool}'s {name})")
                 continue
             text = _texts(value)
             invented += [d for d in _ISO_DATE.findall(text) if not evidence.has_text(d)]

@@ -103,7 +103,7 @@ class Caller:
             planned=json.dumps(planned, default=str) if planned else "",
             upstream={k: short(v, 200) for k, v in upstream.items()},
             problems=problems or "",
-            demos=self.demonstrations(tool, request),
+            demos=(demos := self.demonstrations(tool, request)),
         )
         result = await generate_object(
             self.model, [Message(role="user", content=prompt)], _bounded(parameters, self.max_chars),
@@ -111,7 +111,18 @@ class Caller:
         )  # fmt: skip
         props = tool.parameters.get("properties", {})
         args = {k: coerce_value(v, props.get(k, {})) for k, v in result.parsed.items()}
-        return args, result.usage
+        return _unlent(args, demos, request, upstream), result.usage
+
+
+def _unlent(args: dict[str, Any], demos: list[dict[str, str]], request: str, upstream: dict[str, Any]) -> dict[str, Any]:
+    """Arguments without the text values a demonstration lent (shown in its arguments, absent from the
+    request and the upstream outputs): a small model copies them; the tool's validation then asks again."""
+    if not demos:
+        return args
+    shown = " ".join(d["arguments"] for d in demos)
+    seen = (request + " " + json.dumps(upstream, default=str)).casefold()
+    return {k: v for k, v in args.items()
+            if not (isinstance(v, str) and v.strip() and json.dumps(v)[1:-1] in shown and v.strip().casefold() not in seen)}  # fmt: skip
 
 
 # maxLength below max_tokens (a token is at least one character): the answer always ends, even
@@ -151,10 +162,10 @@ class Summarizer:
 
     async def summarize(
         self, request: str, results: list[NodeResult], unsolvable: str | None, *, steps: Sequence[str] = (),
-        on_token: TokenCallback | None = None, defaults: Mapping[str, Mapping[str, Any]] | None = None,
+        on_token: TokenCallback | None = None, parameters: Mapping[str, Mapping[str, Any]] | None = None,
         sinks: Sequence[int] | None = None,
     ) -> Summary:  # fmt: skip
-        """The answer; ``defaults`` (tool -> parameter defaults) and ``sinks`` (the final steps) sharpen its checks."""
+        """The answer; ``parameters`` (tool -> parameter schemas) and ``sinks`` (the final steps) sharpen its checks."""
         plain = plain_answer(results, unsolvable, steps)
         if unsolvable or not any(r.status == NodeStatus.OK for r in results):
             return Summary(answer=plain, by_model=False)
@@ -182,7 +193,7 @@ class Summarizer:
         answer = result.parsed["answer"].strip()
         missing = ungrounded(answer, Evidence(request, successful_outputs(results)))
         missing += [f"{v} (from the request, given to no tool)" for v in unused_request_values(request, results)]
-        missing += [f"{v}: not from the request" for v in invented_argument_values(request, results, defaults)]
+        missing += [f"{v}: not from the request" for v in invented_argument_values(request, results, parameters)]
         if not states_a_result(answer, results, sinks):
             missing.append("no result of the final step is stated")
         if missing or not answer:

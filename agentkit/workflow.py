@@ -120,7 +120,7 @@ def build_workflow(agent: Agent, saver: BaseCheckpointSaver) -> Any:
         results = [NodeResult.model_validate(n) for n in nodes]
         summary = await Summarizer(agent.models["summarizer"]).summarize(
             request, results, unsolvable, steps=steps, on_token=token_emitter("summarizer"),
-            defaults=parameter_defaults(agent.registry, {r.tool for r in results}), sinks=sinks,
+            parameters=parameter_schemas(agent.registry, {r.tool for r in results}), sinks=sinks,
         )  # fmt: skip
         return summary.model_dump()
 
@@ -210,14 +210,9 @@ class _Stages:
         return task_plan
 
 
-def parameter_defaults(registry: Any, tools: set[str]) -> dict[str, dict[str, Any]]:
-    """tool -> {parameter: schema default}: a value left at its default was not made up by a model."""
-    out: dict[str, dict[str, Any]] = {}
-    for name in tools:
-        if name in registry:
-            props = registry.get(name).parameters.get("properties", {})
-            out[name] = {k: p["default"] for k, p in props.items() if isinstance(p, dict) and "default" in p}
-    return out
+def parameter_schemas(registry: Any, tools: set[str]) -> dict[str, dict[str, Any]]:
+    """tool -> {parameter: schema}: what the grounding check needs to tell a default or a fixed choice."""
+    return {name: dict(registry.get(name).parameters.get("properties", {})) for name in tools if name in registry}
 
 
 def run_status(results: list[NodeResult]) -> RunStatus:

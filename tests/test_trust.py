@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -610,3 +610,21 @@ async def test_figures_the_model_made_up_in_the_arguments_make_the_answer_untrus
                   answer="1728 is the square root of 144."), retriever=None)  # fmt: skip
     result = await agent.run("What is the square root of 144?")
     assert not result.grounded and any("not from the request" in u for u in result.ungrounded)
+
+
+async def test_a_fixed_choice_the_request_never_named_makes_the_answer_untrusted():
+    @tool
+    def change_case(text: str, case: Literal["upper", "lower", "title"] = "title") -> str:
+        """Change the case of a text.
+
+        Args:
+            text: the text
+            case: upper, lower or title
+        """
+        return getattr(text, case)()
+
+    agent = Agent([change_case], model=roles(plan(("change_case", {"text": "hello world", "case": "lower"})),
+                  caller=lambda p, props: {"text": "hello world", "case": "lower"}, answer="hello world"),
+                  retriever=None)  # fmt: skip
+    result = await agent.run("Convert 'hello world' to upper case.")
+    assert not result.grounded and any("'lower'" in u for u in result.ungrounded)
