@@ -148,3 +148,18 @@ async def test_a_free_text_value_lent_by_an_example_is_dropped() -> None:
     planner = OneShotPlanner(examples=bank, k=1)
     result = await planner.plan("Translate the greeting", [TRANSLATE], model=rec.model, registry=REGISTRY, graph=GRAPH)
     assert result.plan.task_nodes[0].arguments == {}  # "good morning" was never asked for
+
+
+async def test_the_caller_sees_how_the_nearest_examples_filled_the_tool_and_never_keeps_a_lent_value() -> None:
+    from agentkit.roles import Caller
+
+    prompts: list[str] = []
+
+    def reply(messages: list[Message], schema: dict[str, Any] | None) -> Any:
+        prompts.append(messages[-1].content)
+        return {"text": "good morning"}  # the example's value, not the request's
+
+    caller = Caller(FunctionModel(reply), examples=BANK)
+    args, _ = await caller.call_arguments(SPEAK, request="Read 'good night' aloud", step="speak", planned={}, upstream={})
+    assert "Read the text 'good morning' aloud" in prompts[0] and '"text": "good morning"' in prompts[0]
+    assert args == {}  # lent by the example: dropped, so the tool's validation asks again
