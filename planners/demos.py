@@ -63,6 +63,17 @@ def step_count(demos: Sequence[ScoredExample], max_nodes: int) -> int:
     return min(min(len(d.example.task_nodes), max_nodes) for d in demos)
 
 
+def agreed_tools(demos: Sequence[ScoredExample], n_steps: int, registry: ToolRegistry) -> list[str] | None:
+    """The tool sequence every demonstration of ``n_steps`` nodes uses, when at least two do and all agree
+    (a vote across examples: then the tools are settled and only the values are adapted)."""
+    same = [d.example for d in demos if len(d.example.task_nodes) == n_steps]
+    sequences = {tuple(n.task for n in e.task_nodes) for e in same}
+    if len(same) < 2 or len(sequences) != 1:
+        return None
+    tools = list(next(iter(sequences)))
+    return tools if all(t in registry for t in tools) else None
+
+
 def tools_schema(names: Sequence[str], n_nodes: int) -> dict[str, Any]:
     return {
         "type": "object",
@@ -116,15 +127,21 @@ async def plan_from_demos(
                     request=request, history=list(history))  # fmt: skip
     messages = [Message(role="user", content=prompt)]
     usage, raw = Usage(), []
-    try:
-        first = await generate_object(model, messages, tools_schema([t.name for t in candidates], step_count(demos, max_nodes)),
-                                      max_tokens=max_tokens, on_token=on_token)  # fmt: skip
-    except StructuredOutputError as exc:
-        raise PlanError(exc.problems or [str(exc)], partial=PlanResult(plan=TaskPlan(), raw=[exc.raw])) from None
-    usage, raw = usage + first.usage, [first.text]
-    chosen = [NONE_TOOL if n == NO_TOOL else registry.get(n) for n in first.parsed["tools"]]
+    n_steps = step_count(demos, max_nodes)
+    agreed = agreed_tools(demos, n_steps, registry)
+    if agreed is not None:
+        first_text = json.dumps({"tools": agreed})
+    else:
+        try:
+            first = await generate_object(model, messages, tools_schema([t.name for t in candidates], n_steps),
+                                          max_tokens=max_tokens, on_token=on_token)  # fmt: skip
+        except StructuredOutputError as exc:
+            raise PlanError(exc.problems or [str(exc)], partial=PlanResult(plan=TaskPlan(), raw=[exc.raw])) from None
+        usage, first_text, agreed = usage + first.usage, first.text, first.parsed["tools"]
+    raw = [first_text]
+    chosen = [NONE_TOOL if n == NO_TOOL else registry.get(n) for n in agreed]
     schema = arguments_schema(chosen, graph, max_chars=max_chars, literals=request_spans(request, max_chars=max_chars), free=free)
-    messages += [Message(role="assistant", content=first.text), Message(role="user", content=render("plan_examples_nodes"))]
+    messages += [Message(role="assistant", content=first_text), Message(role="user", content=render("plan_examples_nodes"))]
     try:
         second = await generate_object(model, messages, schema, max_tokens=max_tokens, on_token=on_token)
     except StructuredOutputError as exc:
@@ -143,4 +160,4 @@ async def plan_from_demos(
     return PlanResult(plan=plan, usage=usage, raw=raw)
 
 
-__all__ = ["candidate_tools", "demo_view", "plan_from_demos", "step_count", "step_text", "tools_schema"]
+__all__ = ["agreed_tools", "candidate_tools", "demo_view", "plan_from_demos", "step_count", "step_text", "tools_schema"]

@@ -163,3 +163,12 @@ async def test_the_caller_sees_how_the_nearest_examples_filled_the_tool_and_neve
     args, _ = await caller.call_arguments(SPEAK, request="Read 'good night' aloud", step="speak", planned={}, upstream={})
     assert "Read the text 'good morning' aloud" in prompts[0] and '"text": "good morning"' in prompts[0]
     assert args == {}  # lent by the example: dropped, so the tool's validation asks again
+
+
+async def test_when_the_examples_of_that_length_agree_on_the_tools_they_are_settled_without_a_model_call() -> None:
+    bank = ExampleBank([_example("x", "Read 'good morning' aloud", ("Text-to-Speech", {"text": "good morning"})),
+                        _example("y", "Read 'good evening' aloud", ("Text-to-Speech", {"text": "good evening"}))], retriever="bm25")  # fmt: skip
+    rec = Recorder({"task_nodes": [{"task": "Text-to-Speech", "arguments": {"text": "good night"}}], "task_links": []})
+    result = await OneShotPlanner(examples=bank, k=2).plan("Read 'good night' aloud", [SPEAK, TRANSLATE], model=rec.model, registry=REGISTRY, graph=GRAPH)
+    assert len(rec.calls) == 1 and "tools" not in rec.calls[0][1]["properties"]  # only the arguments were asked for
+    assert result.plan.task_nodes == [TaskNode(task="Text-to-Speech", arguments={"text": "good night"})]
