@@ -114,7 +114,9 @@ def invented_argument_values(
     for a request that says "upper case"). ``parameters`` (tool -> its parameter schemas)
     exempts values left at their schema default.
     """
-    evidence = Evidence(request, successful_outputs(results))
+    # A date's year or day is not a quantity the user gave: days=2024 for "2024-07-04" is invented.
+    evidence = Evidence(_ISO_DATE.sub(" (a date) ", request), successful_outputs(results))
+    dates = Evidence(request, successful_outputs(results))
     words = set(re.findall(r"\w+", request.casefold()))
     invented: list[str] = []
     for r in results:
@@ -129,7 +131,7 @@ def invented_argument_values(
                 invented.append(f"{value!r} (in {r.tool}'s {name})")
                 continue
             text = _texts(value)
-            invented += [d for d in _ISO_DATE.findall(text) if not evidence.has_text(d)]
+            invented += [d for d in _ISO_DATE.findall(text) if not dates.has_text(d)]
             invented += [f"{v:g} (in {r.tool}'s {name})" for v, dec in _numbers(_ISO_DATE.sub(" ", text))
                          if not evidence.has_number(v, dec)]  # fmt: skip
     return invented
