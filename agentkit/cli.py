@@ -98,7 +98,7 @@ def run(
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole typed result as JSON on stdout (with --schema: the output object alone).")] = False,
     events: Annotated[str | None, typer.Option("--events", metavar="jsonl", help="jsonl: stream every event as one JSON object per line on stdout (the last is 'finished', with the whole result, or 'error').")] = None,
     schema: Annotated[Path | None, typer.Option("--schema", metavar="FILE", help="JSON Schema file for the answer: an object of it is filled from the tool results (result.output); with --json, stdout is that object.")] = None,
-    examples: Annotated[list[str] | None, typer.Option("--examples", help="Example bank to plan from (repeatable): a bank JSONL or TaskBench data.json(l), or 'builtin' (the shipped packs' worked examples).")] = None,
+    examples: Annotated[list[str] | None, typer.Option("--examples", help="Example bank to plan from (repeatable): a bank JSONL or TaskBench data.json(l), 'builtin' (the shipped packs' worked examples: the default), or 'none'.")] = None,
     learn: Annotated[bool | None, typer.Option("--learn/--no-learn", help="Add the plans of runs that fully worked (every step ok, grounded answer, nothing rejected) to the bank (SQLite, per tool pool).")] = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -267,7 +267,7 @@ def chat(
     alpha: AlphaOpt = None,
     strategy: StrategyOpt = None,
     retriever: RetrieverOpt = None,
-    examples: Annotated[list[str] | None, typer.Option("--examples", help="Example bank to plan from (repeatable): a bank JSONL or TaskBench data.json(l), or 'builtin' (the shipped packs' worked examples).")] = None,
+    examples: Annotated[list[str] | None, typer.Option("--examples", help="Example bank to plan from (repeatable): a bank JSONL or TaskBench data.json(l), 'builtin' (the shipped packs' worked examples: the default), or 'none'.")] = None,
     learn: Annotated[bool | None, typer.Option("--learn/--no-learn", help="Add the plans of runs that fully worked (every step ok, grounded answer, nothing rejected) to the bank (SQLite, per tool pool).")] = None,
     config: ConfigOpt = None,
 ) -> None:

@@ -93,6 +93,13 @@ def build_agent(tools: list[str] | None, **options: Any) -> Any:
     """An Agent from CLI options; misconfiguration ends the command with one error line."""
     from .agent import Agent
 
+    # The shipped packs' worked examples plan by default (a 270M base model copies its one fixed
+    # example otherwise); `--examples none` plans without a bank.
+    examples = options.get("examples")
+    if examples is None:
+        options["examples"] = "builtin"
+    elif list(examples) == ["none"]:
+        options["examples"] = None
     try:
         loaded = load_tool_sources(tools)
         return Agent(loaded.registry, links=loaded.links, **options)
