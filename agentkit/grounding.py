@@ -134,7 +134,30 @@ def invented_argument_values(
             invented += [d for d in _ISO_DATE.findall(text) if not dates.has_text(d)]
             invented += [f"{v:g} (in {r.tool}'s {name})" for v, dec in _numbers(_ISO_DATE.sub(" ", text))
                          if not evidence.has_number(v, dec)]  # fmt: skip
-    return invented
+    return invented + _reused_numbers(request, results, parameters)
+
+
+def _reused_numbers(request: str, results: Sequence[NodeResult], parameters: Mapping[str, Mapping[str, Any]] | None) -> list[str]:
+    """Figures the arguments use more often than the request and earlier outputs give them.
+
+    "Convert 5 kilometers to miles" run as ``calculate("5 * 5")``, or a date's 2024 poured
+    into days, hours and minutes: a small model filling every slot with the one number it saw.
+    """
+    given: dict[float, int] = {}
+    for v, _ in _numbers(_ISO_DATE.sub(" ", request)) + [n for o in successful_outputs(results) for n in _numbers(_texts(o))]:
+        given[v] = given.get(v, 0) + 1
+    used: dict[float, int] = {}
+    for r in results:
+        if r.status != NodeStatus.OK:
+            continue
+        schemas = (parameters or {}).get(r.tool, {})
+        for name, value in r.arguments.items():
+            schema = schemas.get(name) if isinstance(schemas.get(name), dict) else {}
+            if "default" in schema and schema["default"] == value:
+                continue
+            for v, _ in _numbers(_ISO_DATE.sub(" ", _texts(value))):
+                used[v] = used.get(v, 0) + 1
+    return [f"{v:g} (used {n} times, given {given[v]})" for v, n in used.items() if v in given and n > given[v]]
 
 
 def _leaves(value: Any, out: list[Any], limit: int = 200) -> list[Any]:

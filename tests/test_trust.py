@@ -628,3 +628,19 @@ async def test_a_fixed_choice_the_request_never_named_makes_the_answer_untrusted
                   retriever=None)  # fmt: skip
     result = await agent.run("Convert 'hello world' to upper case.")
     assert not result.grounded and any("'lower'" in u for u in result.ungrounded)
+
+
+async def test_a_figure_used_more_often_than_the_request_gives_it_makes_the_answer_untrusted():
+    @tool
+    def calculate(expression: str) -> float:
+        """Evaluate an arithmetic expression.
+
+        Args:
+            expression: the expression
+        """
+        return 25.0
+
+    agent = Agent([calculate], model=roles(plan(("calculate", {"expression": "5 * 5"})), caller=lambda p, props: {"expression": "5 * 5"},
+                  answer="5 kilometers to miles is 25.0."), retriever=None)  # fmt: skip
+    result = await agent.run("Convert 5 kilometers to miles.")
+    assert not result.grounded and any("used 2 times" in u for u in result.ungrounded)
