@@ -164,7 +164,7 @@ async def test_the_zero_shot_strategy_plans_from_the_docs_alone_and_runs():
 
     agent = Agent([repeat], model=FunctionModel(reply, name="fake:zero-shot"), strategy="zero-shot", retriever=None,
                   policy=ExecutionPolicy(arguments="planner"))  # fmt: skip
-    result = await agent.run("repeat ab twice")
+    result = await agent.run("repeat ab 2 times")  # every figure of the arguments comes from the request
     assert result.status == RunStatus.OK and result.nodes[0].output == "abab" and result.answer == "abab it is"
     planner_prompts = [p for p in prompts if "Available tools, from their documentation" in p]
     assert planner_prompts and not any("# EXAMPLE #" in p for p in planner_prompts)
