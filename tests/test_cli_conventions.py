@@ -162,7 +162,8 @@ def test_events_jsonl_streams_every_event_as_one_json_line(fakes):
 
 
 def test_events_jsonl_ends_with_the_error_of_a_failed_run(fakes):
-    result = invoke("run", "do it", "--tools", "math", "--retriever", "bm25", "--model", "fake:cli-bad-plan", "--events", "jsonl")
+    result = invoke("run", "do it", "--tools", "math", "--retriever", "bm25", "--model", "fake:cli-bad-plan", "--events", "jsonl",
+                    "--examples", "none")  # the fake answers the planner without demonstrations  # fmt: skip
     assert result.exit_code == 1
     last = json.loads(result.stdout.splitlines()[-1])
     assert last["kind"] == "error" and last["error_type"] == "PlanError" and "no_such_tool" in last["error"]
