@@ -188,20 +188,20 @@ def states_a_result(answer: str, results: Sequence[NodeResult], sinks: Sequence[
     def says(value: float) -> bool:  # the answer writes ``value``, maybe rounded (3.11 for 3.10686)
         return any(a == value or abs(a - value) <= 1e-9 * max(1.0, abs(value)) or round(value, d) == a for a, d in stated)
 
-    folded = " ".join(answer.casefold().split())
+    said = " ".join(answer.split())  # case kept: "Hello world" does not state "HELLO WORLD"
     for r in finals:
         for leaf in _leaves(r.output, []):
             if isinstance(leaf, int | float):
                 if says(float(leaf)):
                     return True
                 continue
-            text = " ".join(str(leaf).casefold().split())
+            text = " ".join(str(leaf).split())
             if not text:
                 continue
-            if len(text) <= 80 and (text in folded or folded in text):
+            if len(text) <= 80 and (text in said or said in text):
                 return True
             words = text.split()
-            if any(" ".join(words[i : i + 5]) in folded for i in range(max(1, len(words) - 4))):
+            if any(" ".join(words[i : i + 5]) in said for i in range(max(1, len(words) - 4))):
                 return True
             numbers = [v for v, _ in _numbers(text)]
             if numbers and any(says(v) for v in numbers):

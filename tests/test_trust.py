@@ -644,3 +644,19 @@ async def test_a_figure_used_more_often_than_the_request_gives_it_makes_the_answ
                   answer="5 kilometers to miles is 25.0."), retriever=None)  # fmt: skip
     result = await agent.run("Convert 5 kilometers to miles.")
     assert not result.grounded and any("used 2 times" in u for u in result.ungrounded)
+
+
+async def test_an_answer_that_changes_the_case_of_the_result_is_not_trusted():
+    @tool
+    def shout(text: str) -> str:
+        """Upper-case a text.
+
+        Args:
+            text: the text
+        """
+        return text.upper()
+
+    agent = Agent([shout], model=roles(plan(("shout", {"text": "hello world"})), caller=lambda p, props: {"text": "hello world"},
+                  answer="Hello world"), retriever=None)  # fmt: skip
+    result = await agent.run("Convert 'hello world' to upper case.")
+    assert not result.grounded and "HELLO WORLD" in result.answer
