@@ -389,7 +389,7 @@ def test_killed_run_resumes_from_sqlite_checkpoint_without_rerunning_finished_no
 
 async def test_earlier_turns_are_context_for_later_ones():
     model = ScriptedModel([{"task_steps": ["a"]}, {"task_nodes": [{"task": "upper", "arguments": {"text": "a"}}], "task_links": []},
-                           {"answer": "first answer"}, {"task_steps": ["b"]},
+                           {"answer": "first answer: A"}, {"task_steps": ["b"]},
                            {"task_nodes": [{"task": "upper", "arguments": {"text": "b"}}], "task_links": []}, {"answer": "second"}])
     agent = Agent([upper], model=model, retriever=None, policy=ExecutionPolicy(arguments="planner"))
     await agent.run("first request", thread_id="conversation-1")
