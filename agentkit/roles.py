@@ -145,6 +145,16 @@ class Summary(BaseModel):
     by_model: bool = True
 
 
+def _single_result(results: Sequence[NodeResult], sinks: Sequence[int] | None) -> NodeResult | None:
+    """The one final step's result when it is a short scalar (a number, a word, a date)."""
+    finals = [r for r in results if sinks is None or r.index in sinks]
+    if len(finals) != 1 or finals[0].status != NodeStatus.OK:
+        return None
+    output = finals[0].output
+    short_text = isinstance(output, str) and 0 < len(output) <= 200
+    return finals[0] if short_text or (isinstance(output, int | float) and not isinstance(output, bool)) else None
+
+
 class Summarizer:
     """Writes the final answer from the node results, and never states what no tool returned.
 
@@ -191,15 +201,19 @@ class Summarizer:
             plain = plain_answer(results, None, steps, unverified=True)
             return Summary(answer=plain, usage=exc.usage or Usage(), by_model=False)
         answer = result.parsed["answer"].strip()
-        missing = ungrounded(answer, Evidence(request, successful_outputs(results)))
-        missing += [f"{v} (from the request, given to no tool)" for v in unused_request_values(request, results)]
-        missing += [f"{v}: not from the request" for v in invented_argument_values(request, results, parameters)]
+        # Did the tools get what the user gave, and only that? If not, nothing built on them is vouched for.
+        calls = [f"{v} (from the request, given to no tool)" for v in unused_request_values(request, results)]
+        calls += [f"{v}: not from the request" for v in invented_argument_values(request, results, parameters)]
+        wording = ungrounded(answer, Evidence(request, successful_outputs(results)))
         if not states_a_result(answer, results, sinks):
-            missing.append("no result of the final step is stated")
-        if missing or not answer:
-            plain = plain_answer(results, None, steps, unverified=True)
-            return Summary(answer=plain, usage=result.usage, grounded=False, ungrounded=missing, by_model=False)
-        return Summary(answer=answer, usage=result.usage)
+            wording.append("no result of the final step is stated")
+        if not calls and not wording and answer:
+            return Summary(answer=answer, usage=result.usage)
+        single = _single_result(results, sinks)
+        if not calls and single is not None:  # sound calls, one short result: state it without the model's words
+            return Summary(answer=plain_answer([single], None, steps), usage=result.usage, ungrounded=wording, by_model=False)
+        plain = plain_answer(results, None, steps, unverified=True)
+        return Summary(answer=plain, usage=result.usage, grounded=False, ungrounded=calls + wording, by_model=False)
 
 
 

@@ -2,10 +2,11 @@
 
 Every answer is read and put in one of three classes:
 
-* **correct**: the run ended ``ok``, its answer was not replaced, and it states the known answer;
-* **declined**: the run said it could not (status failed/partial/unsolvable, or the answer was
-  replaced by the plain "could not vouch" listing): honest, not helpful;
-* **confidently wrong**: an ``ok`` run whose model-written answer does not state the known answer.
+* **correct**: the run ended ``ok`` with a grounded answer (the model's, or the one result of sound
+  tool calls stated plainly) that states the known answer;
+* **declined**: the run said it could not (status failed/partial/unsolvable, or the hedged "could not
+  vouch" listing, ``grounded=False``): honest, not helpful;
+* **confidently wrong**: an ``ok`` run with a grounded answer that does not state the known answer.
   This must be 0.
 
 A typed error raised by ``run()`` (a plan still invalid after repair: ``agentkit run`` prints it and
@@ -74,8 +75,9 @@ def states(answer: str, accepted: list[str]) -> bool:
 
 
 def classify(result: Any, accepted: list[str]) -> str:
-    """Only an ``ok`` run with a model-written, grounded answer claims an answer; the rest declined."""
-    if result.status.value != "ok" or not result.grounded or not result.answer_by_model:
+    """An ``ok`` run with a grounded answer claims an answer (model-written, or a sound call's one result stated
+    plainly); a failed run or a hedged "could not vouch" listing declined."""
+    if result.status.value != "ok" or not result.grounded:
         return "declined"
     return "correct" if states(result.answer, accepted) else "confidently wrong"
 

@@ -300,8 +300,9 @@ def percent_agent(answer: str, args: dict[str, Any]) -> Agent:
 
 async def test_an_answer_stating_what_no_tool_returned_is_replaced():
     result = await percent_agent("The answer is 150.", {"percent": 15, "value": 240}).run("What is 15 percent of 240?")
-    assert not result.grounded and "150" in result.ungrounded
-    assert "150" not in result.answer and "36" in result.answer and "could not" in result.answer
+    # the calls were sound and their one result is short: it is stated without the model's words
+    assert "150" in result.ungrounded and not result.answer_by_model
+    assert "150" not in result.answer and "returned: 36" in result.answer
 
 
 async def test_a_grounded_answer_is_kept():
@@ -593,7 +594,8 @@ async def test_an_answer_that_states_no_result_of_the_final_step_is_replaced():
     agent = Agent([weekday], model=roles(plan(("weekday", {"date": "2024-07-04"})), caller=lambda p, props: {"date": "2024-07-04"},
                   answer="In French, good night is bonne nuit."), retriever=None)  # fmt: skip
     result = await agent.run("What day of the week was 2024-07-04?")
-    assert not result.grounded and "Thursday" in result.answer and "bonne nuit" not in result.answer
+    assert not result.answer_by_model and "no result of the final step is stated" in result.ungrounded
+    assert "returned: Thursday" in result.answer and "bonne nuit" not in result.answer
 
 
 async def test_figures_the_model_made_up_in_the_arguments_make_the_answer_untrusted():
@@ -659,4 +661,4 @@ async def test_an_answer_that_changes_the_case_of_the_result_is_not_trusted():
     agent = Agent([shout], model=roles(plan(("shout", {"text": "hello world"})), caller=lambda p, props: {"text": "hello world"},
                   answer="Hello world"), retriever=None)  # fmt: skip
     result = await agent.run("Convert 'hello world' to upper case.")
-    assert not result.grounded and "HELLO WORLD" in result.answer
+    assert not result.answer_by_model and "returned: HELLO WORLD" in result.answer
