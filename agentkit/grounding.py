@@ -124,7 +124,8 @@ def invented_argument_values(
             continue
         schemas = (parameters or {}).get(r.tool, {})
         for name, value in r.arguments.items():
-            schema = schemas.get(name) if isinstance(schemas.get(name), dict) else {}
+            found = schemas.get(name)
+            schema: Mapping[str, Any] = found if isinstance(found, dict) else {}
             if "default" in schema and schema["default"] == value:
                 continue
             if "enum" in schema and isinstance(value, str) and value.casefold() not in words and not evidence.has_text(value):
@@ -152,8 +153,9 @@ def _reused_numbers(request: str, results: Sequence[NodeResult], parameters: Map
             continue
         schemas = (parameters or {}).get(r.tool, {})
         for name, value in r.arguments.items():
-            schema = schemas.get(name) if isinstance(schemas.get(name), dict) else {}
-            if "default" in schema and schema["default"] == value:
+            found = schemas.get(name)
+            schema_: Mapping[str, Any] = found if isinstance(found, dict) else {}
+            if "default" in schema_ and schema_["default"] == value:
                 continue
             for v, _ in _numbers(_ISO_DATE.sub(" ", _texts(value))):
                 used[v] = used.get(v, 0) + 1

@@ -126,7 +126,8 @@ def test_an_installed_plugin_is_found_by_every_registry(plugin):
 def test_plugin_parts_drive_an_agent_from_python(plugin):
     agent = Agent(tools=["greetings:greeting=hi"], model="demo:x", strategy="fixed", retriever="first")
     result = agent.run_sync("please greet Ada")
-    assert result.nodes[0].output == "hi Ada!" and result.answer == "greeted by x"
+    assert result.nodes[0].output == "hi Ada!" and agent.models["summarizer"].name == "demo:x"
+    assert "hi Ada!" in result.answer  # the fake's own words ("greeted by x") state no result, so the result is stated
     assert [r.name for r in result.retrieved] == ["greet"]
 
 
@@ -137,7 +138,7 @@ def test_plugin_names_are_accepted_in_agentkit_toml(plugin, tmp_path, monkeypatc
     result = CliRunner().invoke(app, ["run", "greet Bo", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["nodes"][0]["output"] == "hey Bo!" and data["answer"] == "greeted by toml"
+    assert data["nodes"][0]["output"] == "hey Bo!" and "hey Bo!" in data["answer"]
 
 
 def test_config_rejects_a_name_no_registry_knows():
