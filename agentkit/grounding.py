@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .result import NodeResult, NodeStatus
@@ -119,6 +119,21 @@ def invented_argument_values(
     dates = Evidence(request, successful_outputs(results))
     words = set(re.findall(r"\w+", request.casefold()))
     invented: list[str] = []
+    for r, name, value, schema in _chosen_arguments(results, parameters):
+        if "enum" in schema and isinstance(value, str) and value.casefold() not in words and not evidence.has_text(value):
+            invented.append(f"{value!r} (in {r.tool}'s {name})")
+            continue
+        text = _texts(value)
+        invented += [d for d in _ISO_DATE.findall(text) if not dates.has_text(d)]
+        invented += [f"{v:g} (in {r.tool}'s {name})" for v, dec in _numbers(_ISO_DATE.sub(" ", text))
+                     if not evidence.has_number(v, dec)]  # fmt: skip
+    return invented + _reused_numbers(request, results, parameters)
+
+
+def _chosen_arguments(
+    results: Sequence[NodeResult], parameters: Mapping[str, Mapping[str, Any]] | None
+) -> Iterator[tuple[NodeResult, str, Any, Mapping[str, Any]]]:
+    """(result, name, value, schema) of every argument of a successful call that is not left at its schema default."""
     for r in results:
         if r.status != NodeStatus.OK:
             continue
@@ -126,16 +141,8 @@ def invented_argument_values(
         for name, value in r.arguments.items():
             found = schemas.get(name)
             schema: Mapping[str, Any] = found if isinstance(found, dict) else {}
-            if "default" in schema and schema["default"] == value:
-                continue
-            if "enum" in schema and isinstance(value, str) and value.casefold() not in words and not evidence.has_text(value):
-                invented.append(f"{value!r} (in {r.tool}'s {name})")
-                continue
-            text = _texts(value)
-            invented += [d for d in _ISO_DATE.findall(text) if not dates.has_text(d)]
-            invented += [f"{v:g} (in {r.tool}'s {name})" for v, dec in _numbers(_ISO_DATE.sub(" ", text))
-                         if not evidence.has_number(v, dec)]  # fmt: skip
-    return invented + _reused_numbers(request, results, parameters)
+            if "default" not in schema or schema["default"] != value:
+                yield r, name, value, schema
 
 
 def _reused_numbers(request: str, results: Sequence[NodeResult], parameters: Mapping[str, Mapping[str, Any]] | None) -> list[str]:
@@ -148,17 +155,9 @@ def _reused_numbers(request: str, results: Sequence[NodeResult], parameters: Map
     for v, _ in _numbers(_ISO_DATE.sub(" ", request)) + [n for o in successful_outputs(results) for n in _numbers(_texts(o))]:
         given[v] = given.get(v, 0) + 1
     used: dict[float, int] = {}
-    for r in results:
-        if r.status != NodeStatus.OK:
-            continue
-        schemas = (parameters or {}).get(r.tool, {})
-        for name, value in r.arguments.items():
-            found = schemas.get(name)
-            schema_: Mapping[str, Any] = found if isinstance(found, dict) else {}
-            if "default" in schema_ and schema_["default"] == value:
-                continue
-            for v, _ in _numbers(_ISO_DATE.sub(" ", _texts(value))):
-                used[v] = used.get(v, 0) + 1
+    for _r, _name, value, _schema in _chosen_arguments(results, parameters):
+        for v, _ in _numbers(_ISO_DATE.sub(" ", _texts(value))):
+            used[v] = used.get(v, 0) + 1
     return [f"{v:g} (used {n} times, given {given[v]})" for v, n in used.items() if v in given and n > given[v]]
 
 
